@@ -1,0 +1,79 @@
+"""The ``seoul-vc`` application: command groups and the one place errors become exit codes.
+
+Exit codes: 0 ok; 1 rejected (malformed, failed verification, refused by policy or state);
+2 bad usage or unreadable input; 3 not found; 4 storage or unavailable; 5 internal error
+(a bug: the traceback is printed only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+
+import click
+import typer
+
+from seoul_vc import SeoulVCError
+from seoul_vc_cli import demo, did_cmd, key_cmd
+from seoul_vc_cli.output import json_mode
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="seoul-vc",
+    help="Verifiable credentials, DID wallets and a Merkle-log ledger for Seoul's "
+    "paperless administration.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(key_cmd.app, name="key")
+app.add_typer(did_cmd.app, name="did")
+app.command("demo")(demo.demo)
+
+
+def _report(error: dict[str, object], exit_code: int) -> int:
+    if json_mode():
+        sys.stdout.write(json.dumps({"ok": False, "error": error}, ensure_ascii=False) + "\n")
+    else:
+        typer.echo(f"error [{error['code']}]: {error['message']}", err=True)
+    return exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (the console script exits with it)."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or os.environ.get("SEOUL_VC_DEBUG") == "1"
+    args = [a for a in args if a != "--debug"]
+    try:
+        result = app(args=args, prog_name="seoul-vc", standalone_mode=False)
+    except SeoulVCError as exc:
+        return _report(exc.to_json(), exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback
+        if debug:
+            traceback.print_exc()
+        return _report(
+            {
+                "code": "internal",
+                "family": "internal",
+                "message": f"unexpected {type(exc).__name__}; rerun with --debug and report it",
+                "details": {},
+            },
+            5,
+        )
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

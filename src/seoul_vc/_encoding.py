@@ -1,0 +1,152 @@
+"""Strict encodings: base64url (RFC 7515 §2 / RFC 4648 §5), base58btc multibase, decimals.
+
+Decoders here accept exactly one spelling of each value, so that a signature or a key has one
+encoding and tokens are not malleable:
+
+* base64url: only ``A-Z a-z 0-9 - _``, no padding, no whitespace, a length that is not 1 mod
+  4, and zero unused trailing bits (RFC 4648 §3.5 "canonical encoding");
+* base58btc: the Bitcoin alphabet only, multibase prefix ``z``, and a round trip that gives
+  back the same text;
+* decimal: ASCII ``0-9`` only, no sign, no underscores, no whitespace, no leading zeros —
+  :func:`int` alone accepts ``" 42 "``, ``"1_000"``, ``"+7"`` and ``"١٢٣"``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+import base58
+
+from seoul_vc.errors import Code, MalformedInputError
+
+__all__ = [
+    "b64url_decode",
+    "b64url_encode",
+    "decode_multibase_base58btc",
+    "decode_varint_prefix",
+    "encode_multibase_base58btc",
+    "parse_decimal",
+]
+
+_B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_B64URL_VALUE = {c: i for i, c in enumerate(_B64URL_ALPHABET)}
+_B58_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
+_DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
+
+
+def b64url_encode(data: bytes) -> str:
+    """Encode ``data`` as unpadded base64url text."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str, *, what: str = "value") -> bytes:
+    """Decode unpadded, canonical base64url.
+
+    Args:
+        text: the encoded text.
+        what: a name for the value, used in the error message (never the value itself).
+
+    Raises:
+        MalformedInputError: ``invalid_encoding`` for any character outside the URL-safe
+            alphabet, padding, a length of 1 mod 4, or non-zero unused trailing bits.
+    """
+    if not isinstance(text, str):
+        raise MalformedInputError(Code.INVALID_ENCODING, f"{what} is not text", field=what)
+    if _B64URL_RE.fullmatch(text) is None:
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} is not unpadded base64url", field=what
+        )
+    rem = len(text) % 4
+    if rem == 1:
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} has an impossible base64url length", field=what
+        )
+    # RFC 4648 §3.5: the unused low bits of the last character must be zero, otherwise
+    # several texts decode to the same bytes (a malleable signature encoding).
+    if rem == 2 and _B64URL_VALUE[text[-1]] & 0x0F:
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} has non-canonical trailing bits", field=what
+        )
+    if rem == 3 and _B64URL_VALUE[text[-1]] & 0x03:
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} has non-canonical trailing bits", field=what
+        )
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:  # pragma: no cover - excluded by the checks
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} is not base64url", field=what
+        ) from exc
+
+
+def encode_multibase_base58btc(data: bytes) -> str:
+    """Encode ``data`` as multibase base58btc text (prefix ``z``)."""
+    return "z" + base58.b58encode(data).decode("ascii")
+
+
+def decode_multibase_base58btc(text: str, *, what: str = "value", max_chars: int = 512) -> bytes:
+    """Decode multibase base58btc text (prefix ``z``, Bitcoin alphabet), canonically.
+
+    Raises:
+        MalformedInputError: ``too_large`` past ``max_chars``; ``invalid_encoding`` for another
+            multibase prefix, characters outside the alphabet, or a non-canonical spelling.
+    """
+    if not isinstance(text, str):
+        raise MalformedInputError(Code.INVALID_ENCODING, f"{what} is not text", field=what)
+    if len(text) > max_chars:
+        raise MalformedInputError(
+            Code.TOO_LARGE, f"{what} is longer than {max_chars} characters", field=what
+        )
+    if not text.startswith("z") or _B58_RE.fullmatch(text, 1) is None:
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} is not multibase base58btc", field=what
+        )
+    data = bytes(base58.b58decode(text[1:]))
+    if encode_multibase_base58btc(data) != text:
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} is not canonical base58btc", field=what
+        )
+    return data
+
+
+def decode_varint_prefix(data: bytes, *, what: str = "value") -> tuple[int, bytes]:
+    """Split an unsigned-varint (multiformats) prefix from ``data``.
+
+    Returns:
+        ``(value, rest)``.
+
+    Raises:
+        MalformedInputError: ``invalid_encoding`` if the varint is truncated, longer than
+            9 bytes, or not minimally encoded (the multiformats spec forbids padding).
+    """
+    value = 0
+    for i, byte in enumerate(data[:9]):
+        value |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            if byte == 0 and i > 0:
+                break  # a trailing 0x00 group means the varint was not minimal
+            return value, data[i + 1 :]
+    raise MalformedInputError(Code.INVALID_ENCODING, f"{what} has a bad varint", field=what)
+
+
+def parse_decimal(text: str, *, what: str = "value", max_digits: int = 20) -> int:
+    """Parse a non-negative base-10 integer spelt canonically in ASCII.
+
+    Raises:
+        MalformedInputError: ``invalid_encoding`` for signs, whitespace, underscores,
+            non-ASCII digits or leading zeros; ``too_large`` past ``max_digits`` digits.
+    """
+    if not isinstance(text, str):
+        raise MalformedInputError(Code.INVALID_ENCODING, f"{what} is not text", field=what)
+    if len(text) > max_digits:
+        raise MalformedInputError(
+            Code.TOO_LARGE, f"{what} has more than {max_digits} digits", field=what
+        )
+    if _DECIMAL_RE.fullmatch(text) is None:
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} is not a canonical ASCII decimal", field=what
+        )
+    return int(text)

@@ -1,0 +1,272 @@
+"""One exception hierarchy with stable, machine-readable codes.
+
+Every error the library raises on purpose is a :class:`SeoulVCError`. Its :class:`Code` is a
+stable snake_case fact (``invalid_signature``, ``too_large``) that scripts and HTTP clients
+match on; the message is for people and may change. Each code belongs to exactly one family,
+and each family maps to one CLI exit code and one HTTP status:
+
+====================== ==== ==== ==================================================
+family                 exit HTTP meaning
+====================== ==== ==== ==================================================
+MalformedInputError    1    400  the thing being judged is malformed or oversized
+VerificationError      1    422  well-formed, but a cryptographic or claim check failed
+PolicyError            1    403  valid, but refused by policy (trust, status, address)
+StateConflictError     1    409  refused by the current state (budget spent, replay)
+ConfigurationError     2    500  bad usage: arguments, unreadable files, bad settings
+NotFoundError          3    404  the thing named does not exist
+StorageError           4    500  the store failed or its contents are not intact
+UnavailableError       4    503  a network peer or the store is unreachable for now
+InternalError          5    500  a bug: an invariant of ours broke
+====================== ==== ==== ==================================================
+
+Messages and details name fields, sizes, indexes and digests, never claim values, tokens,
+PINs or key material.
+
+Example:
+    >>> from seoul_vc.errors import Code, VerificationError
+    >>> err = VerificationError(Code.INVALID_SIGNATURE, "signature does not verify")
+    >>> (err.code, err.family, err.exit_code)
+    (<Code.INVALID_SIGNATURE: 'invalid_signature'>, 'verification', 1)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+__all__ = [
+    "Code",
+    "ConfigurationError",
+    "InternalError",
+    "MalformedInputError",
+    "NotFoundError",
+    "PolicyError",
+    "SeoulVCError",
+    "StateConflictError",
+    "StorageError",
+    "UnavailableError",
+    "VerificationError",
+    "error_for",
+]
+
+
+class Code(StrEnum):
+    """Stable error codes; each member belongs to exactly one family (see ``FAMILY_OF``)."""
+
+    # -- malformed input ------------------------------------------------------------------
+    MALFORMED = "malformed"
+    """Input does not have the required syntax (JSON, compact JWS, DID, multibase...)."""
+    TOO_LARGE = "too_large"
+    """Input exceeds a size or count bound of :class:`~seoul_vc.limits.Limits`."""
+    TOO_DEEP = "too_deep"
+    """JSON nesting exceeds ``Limits.max_json_depth``."""
+    DUPLICATE_KEY = "duplicate_key"
+    """A JSON object repeats a member name (RFC 8259 §4 leaves it undefined; we refuse)."""
+    INVALID_ENCODING = "invalid_encoding"
+    """Non-canonical base64url/base58/decimal: padding, wrong alphabet, stray bits, signs."""
+    INVALID_DID = "invalid_did"
+    """The DID or DID URL is not valid for its method."""
+    INVALID_KEY = "invalid_key"
+    """Key material is malformed: wrong length, off the curve, unknown curve or type."""
+    WEAK_KEY = "weak_key"
+    """The key is well-formed but unsafe (small-order Ed25519 point)."""
+    PRIVATE_KEY_MATERIAL = "private_key_material"
+    """A public key was expected but private members (``d``...) were supplied."""
+    # -- verification -----------------------------------------------------------------------
+    UNSUPPORTED_ALGORITHM = "unsupported_algorithm"
+    """``alg`` is not in the allow-list (EdDSA/Ed25519, ES256)."""
+    ALGORITHM_KEY_MISMATCH = "algorithm_key_mismatch"
+    """``alg`` does not fit the key (EdDSA with a P-256 key, ES256 with Ed25519)."""
+    INVALID_SIGNATURE = "invalid_signature"
+    """The signature does not verify under the key."""
+    UNSUPPORTED_CRITICAL_HEADER = "unsupported_critical_header"
+    """``crit`` names an extension we do not understand, or is empty (RFC 7515 §4.1.11)."""
+    UNSUPPORTED_HEADER = "unsupported_header"
+    """A header parameter changes processing in a way we refuse (``b64: false``)."""
+    WRONG_TYPE = "wrong_type"
+    """``typ`` or the credential type is not the one expected (RFC 8725 §3.11)."""
+    EXPIRED = "expired"
+    """Past ``exp``/``validUntil`` beyond the allowed clock skew."""
+    NOT_YET_VALID = "not_yet_valid"
+    """Before ``nbf``/``iat``/``validFrom`` beyond the allowed clock skew."""
+    DID_MISMATCH = "did_mismatch"
+    """A resolved DID document does not describe the DID that was asked for."""
+    # -- policy -------------------------------------------------------------------------------
+    UNTRUSTED_ISSUER = "untrusted_issuer"
+    """The issuer is not trusted for this credential type."""
+    REVOKED = "revoked"
+    """The credential's status entry says revoked."""
+    SUSPENDED = "suspended"
+    """The credential's status entry says suspended."""
+    ADDRESS_REFUSED = "address_refused"
+    """A network request would reach a loopback, private or otherwise special address."""
+    INSECURE_TRANSPORT = "insecure_transport"
+    """A request would leave HTTPS (plain HTTP, redirect off-host or off-scheme)."""
+    # -- state ---------------------------------------------------------------------------------
+    CONSENT_EXHAUSTED = "consent_exhausted"
+    """The consent's view budget is spent."""
+    ALREADY_EXISTS = "already_exists"
+    """Creating something that exists (a key file that would be overwritten...)."""
+    # -- configuration ------------------------------------------------------------------------
+    BAD_ARGUMENT = "bad_argument"
+    """A caller-supplied argument or setting is invalid."""
+    UNREADABLE_INPUT = "unreadable_input"
+    """A file or stream could not be read."""
+    # -- not found ----------------------------------------------------------------------------
+    NOT_FOUND = "not_found"
+    """The named thing does not exist (DID document, verification method, file...)."""
+    # -- storage / unavailable ----------------------------------------------------------------
+    STORAGE = "storage"
+    """The store failed to read or write."""
+    UNAVAILABLE = "unavailable"
+    """A network peer did not answer usefully in time (did:web host down, timeout)."""
+    # -- internal ------------------------------------------------------------------------------
+    INTERNAL = "internal"
+    """An invariant of ours broke: a bug. Please report it."""
+
+
+class SeoulVCError(Exception):
+    """The base of everything seoul_vc raises on purpose.
+
+    Attributes:
+        code: the stable :class:`Code`.
+        message: a human-readable sentence without secrets or claim values.
+        details: extra machine-readable facts (field names, sizes, indexes).
+    """
+
+    family: ClassVar[str] = "internal"
+    exit_code: ClassVar[int] = 5
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, code: Code, message: str, **details: str | int) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.details = details
+
+    def to_json(self) -> dict[str, object]:
+        """Return the error as the JSON object the CLI and HTTP surfaces emit."""
+        return {
+            "code": str(self.code),
+            "family": self.family,
+            "message": self.message,
+            "details": dict(self.details),
+        }
+
+
+class MalformedInputError(SeoulVCError):
+    """The thing being judged is malformed, oversized or non-canonical."""
+
+    family = "malformed"
+    exit_code = 1
+    http_status = 400
+
+
+class VerificationError(SeoulVCError):
+    """Well-formed input failed a cryptographic or claim check."""
+
+    family = "verification"
+    exit_code = 1
+    http_status = 422
+
+
+class PolicyError(SeoulVCError):
+    """Valid input refused by policy: trust, status, network address rules."""
+
+    family = "policy"
+    exit_code = 1
+    http_status = 403
+
+
+class StateConflictError(SeoulVCError):
+    """Refused by current state: a spent view budget, a replayed nonce, an existing file."""
+
+    family = "state"
+    exit_code = 1
+    http_status = 409
+
+
+class ConfigurationError(SeoulVCError):
+    """Bad usage: invalid arguments or settings, unreadable files."""
+
+    family = "configuration"
+    exit_code = 2
+    http_status = 500
+
+
+class NotFoundError(SeoulVCError):
+    """The named thing does not exist."""
+
+    family = "not_found"
+    exit_code = 3
+    http_status = 404
+
+
+class StorageError(SeoulVCError):
+    """The store failed, or what it holds is not intact."""
+
+    family = "storage"
+    exit_code = 4
+    http_status = 500
+
+
+class UnavailableError(SeoulVCError):
+    """A network peer or the store cannot be reached now; retrying later may work."""
+
+    family = "unavailable"
+    exit_code = 4
+    http_status = 503
+
+
+class InternalError(SeoulVCError):
+    """An invariant of ours broke: a bug."""
+
+    family = "internal"
+    exit_code = 5
+    http_status = 500
+
+
+FAMILY_OF: dict[Code, type[SeoulVCError]] = {
+    Code.MALFORMED: MalformedInputError,
+    Code.TOO_LARGE: MalformedInputError,
+    Code.TOO_DEEP: MalformedInputError,
+    Code.DUPLICATE_KEY: MalformedInputError,
+    Code.INVALID_ENCODING: MalformedInputError,
+    Code.INVALID_DID: MalformedInputError,
+    Code.INVALID_KEY: MalformedInputError,
+    Code.WEAK_KEY: MalformedInputError,
+    Code.PRIVATE_KEY_MATERIAL: MalformedInputError,
+    Code.UNSUPPORTED_ALGORITHM: VerificationError,
+    Code.ALGORITHM_KEY_MISMATCH: VerificationError,
+    Code.INVALID_SIGNATURE: VerificationError,
+    Code.UNSUPPORTED_CRITICAL_HEADER: VerificationError,
+    Code.UNSUPPORTED_HEADER: VerificationError,
+    Code.WRONG_TYPE: VerificationError,
+    Code.EXPIRED: VerificationError,
+    Code.NOT_YET_VALID: VerificationError,
+    Code.DID_MISMATCH: VerificationError,
+    Code.UNTRUSTED_ISSUER: PolicyError,
+    Code.REVOKED: PolicyError,
+    Code.SUSPENDED: PolicyError,
+    Code.ADDRESS_REFUSED: PolicyError,
+    Code.INSECURE_TRANSPORT: PolicyError,
+    Code.CONSENT_EXHAUSTED: StateConflictError,
+    Code.ALREADY_EXISTS: StateConflictError,
+    Code.BAD_ARGUMENT: ConfigurationError,
+    Code.UNREADABLE_INPUT: ConfigurationError,
+    Code.NOT_FOUND: NotFoundError,
+    Code.STORAGE: StorageError,
+    Code.UNAVAILABLE: UnavailableError,
+    Code.INTERNAL: InternalError,
+}
+
+
+def error_for(code: Code, message: str, **details: str | int) -> SeoulVCError:
+    """Build the error of the family that ``code`` belongs to.
+
+    Example:
+        >>> raise error_for(Code.TOO_LARGE, "token exceeds 65536 bytes", limit=65536)
+        Traceback (most recent call last):
+        seoul_vc.errors.MalformedInputError: too_large: token exceeds 65536 bytes
+    """
+    return FAMILY_OF[code](code, message, **details)

@@ -1,0 +1,48 @@
+"""Every size, depth, count and clock bound in one frozen value.
+
+Untrusted input is parsed only within these bounds; each has a safe default and can be
+tightened or widened per deployment by passing a new :class:`Limits` explicitly.
+
+Example:
+    >>> from seoul_vc.limits import Limits
+    >>> Limits().max_json_depth
+    32
+    >>> Limits(max_token_bytes=8192).max_token_bytes
+    8192
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+__all__ = ["Limits"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Bounds applied to untrusted input.
+
+    Attributes:
+        max_token_bytes: largest compact JWS / SD-JWT accepted, in bytes.
+        max_json_bytes: largest JSON text parsed outside tokens (documents, key files).
+        max_json_depth: deepest JSON nesting (objects and arrays) accepted.
+        max_did_bytes: longest DID or DID URL accepted.
+        max_did_document_bytes: largest DID document body fetched over did:web.
+        did_web_timeout: connect/read timeout, and total deadline, of one did:web fetch.
+        did_web_max_redirects: same-origin redirects followed by did:web before refusing.
+        resolver_cache_ttl: how long a resolved DID document is reused.
+        resolver_cache_entries: most DID documents a resolver cache keeps.
+        clock_skew: leeway applied to ``iat``/``nbf``/``exp`` comparisons.
+    """
+
+    max_token_bytes: int = 64 * 1024
+    max_json_bytes: int = 1024 * 1024
+    max_json_depth: int = 32
+    max_did_bytes: int = 2048
+    max_did_document_bytes: int = 256 * 1024
+    did_web_timeout: timedelta = timedelta(seconds=5)
+    did_web_max_redirects: int = 3
+    resolver_cache_ttl: timedelta = timedelta(minutes=5)
+    resolver_cache_entries: int = 4096
+    clock_skew: timedelta = timedelta(seconds=60)
