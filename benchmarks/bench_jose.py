@@ -36,25 +36,34 @@ PAYLOAD = json.dumps(
 ).encode()
 
 
-def rate(fn: Callable[[], object], seconds: float) -> float:
-    """Return calls per second of ``fn``: the best of three timed rounds."""
+def _batch(fn: Callable[[], object], budget: float) -> int:
+    """Return a call count whose loop takes about ``budget`` seconds."""
     n = 1
-    while True:  # calibrate a batch that takes ~1/20 of the budget
+    while True:
         t0 = time.perf_counter()
         for _ in range(n):
             fn()
-        if time.perf_counter() - t0 > seconds / 20:
-            break
+        if time.perf_counter() - t0 > budget:
+            return n
         n *= 2
-    best = 0.0
-    for _ in range(3):
-        t0 = time.perf_counter()
-        count = 0
-        while time.perf_counter() - t0 < seconds / 3:
+
+
+def measure(fns: dict[str, Callable[[], object]], seconds: float) -> dict[str, float]:
+    """Return calls per second of each function, best of five interleaved rounds.
+
+    Rounds alternate between the functions so that the raw floor and our code see the same
+    machine conditions (frequency scaling, neighbours) within one run.
+    """
+    rounds = 5
+    batches = {name: _batch(fn, seconds / rounds / 4) for name, fn in fns.items()}
+    best = dict.fromkeys(fns, 0.0)
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            n = batches[name]
+            t0 = time.perf_counter()
             for _ in range(n):
                 fn()
-            count += n
-        best = max(best, count / (time.perf_counter() - t0))
+            best[name] = max(best[name], n / (time.perf_counter() - t0))
     return best
 
 
@@ -86,11 +95,11 @@ def bench(alg: str, seconds: float) -> dict[str, float]:
             raw_public.verify(der, signing_input, ecdsa)  # type: ignore[call-arg]
             return None
 
-    result = {
-        "raw_sign": rate(raw_sign, seconds),
-        "raw_verify": rate(raw_verify, seconds),
-        "sign": rate(lambda: sign_compact(PAYLOAD, key, typ="JWT"), seconds),
-        "verify": rate(lambda: verify_compact(token, public, typ="JWT"), seconds),
+    fns: dict[str, Callable[[], object]] = {
+        "raw_sign": raw_sign,
+        "raw_verify": raw_verify,
+        "sign": lambda: sign_compact(PAYLOAD, key, typ="JWT"),
+        "verify": lambda: verify_compact(token, public, typ="JWT"),
     }
     try:
         from jwcrypto import jwk, jws
@@ -103,9 +112,10 @@ def bench(alg: str, seconds: float) -> dict[str, float]:
             obj.verify(jkey)
             return None
 
-        result["jwcrypto_verify"] = rate(jwcrypto_verify, seconds)
+        fns["jwcrypto_verify"] = jwcrypto_verify
     except ImportError:
         pass
+    result = measure(fns, seconds)
     return result
 
 

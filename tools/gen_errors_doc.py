@@ -6,6 +6,7 @@ Usage: ``python tools/gen_errors_doc.py > docs/errors.md``. CI checks the file i
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 from seoul_vc.errors import FAMILY_OF, Code
@@ -19,7 +20,7 @@ def code_descriptions() -> dict[str, str]:
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Code")
     out: dict[str, str] = {}
     body = cls.body
-    for node, after in zip(body, body[1:], strict=False):
+    for node, after in itertools.pairwise(body):
         if (
             isinstance(node, ast.Assign)
             and isinstance(node.value, ast.Constant)
