@@ -124,7 +124,7 @@ def act_attacks(story: Story) -> str:
         "tampered payload": _refused(lambda: decode_jwt(forged, public)),
         'alg "none"': _refused(lambda: decode_jwt(f"{none_head}.{payload}.", public)),
         "small-order Ed25519 key": _refused(lambda: PublicKey.from_jwk(small_order)),
-        "did:web to loopback": _refused(lambda: resolve("did:web:127.0.0.1")),
+        "did:web to loopback": _refused(lambda: resolve("did:web:localhost%3A8443")),
     }
     for what, code in results.items():
         _say(f"  {what:<26} refused: {code}")
