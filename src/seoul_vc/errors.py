@@ -91,6 +91,14 @@ class Code(StrEnum):
     """Before ``nbf``/``iat``/``validFrom`` beyond the allowed clock skew."""
     DID_MISMATCH = "did_mismatch"
     """A resolved DID document does not describe the DID that was asked for."""
+    INCLUSION_PROOF_INVALID = "inclusion_proof_invalid"
+    """A Merkle inclusion proof does not lead to the tree's root (RFC 9162 §2.1.3.2)."""
+    CONSISTENCY_PROOF_INVALID = "consistency_proof_invalid"
+    """A Merkle consistency proof does not link the two tree heads (RFC 9162 §2.1.4.2)."""
+    PROOF_ARGUMENTS_INVALID = "proof_arguments_invalid"
+    """A Merkle proof's sizes, index, length or hash widths are impossible (RFC 9162 §2.1)."""
+    ORIGIN_MISMATCH = "origin_mismatch"
+    """A checkpoint names another log (origin) than the one the verifier expects."""
     # -- policy -------------------------------------------------------------------------------
     UNTRUSTED_ISSUER = "untrusted_issuer"
     """The issuer is not trusted for this credential type."""
@@ -102,6 +110,8 @@ class Code(StrEnum):
     """A network request would reach a loopback, private or otherwise special address."""
     INSECURE_TRANSPORT = "insecure_transport"
     """A request would leave HTTPS (plain HTTP, redirect off-host or off-scheme)."""
+    WITNESS_QUORUM_NOT_MET = "witness_quorum_not_met"
+    """Fewer trusted witnesses cosigned a checkpoint than the witness policy requires."""
     # -- state ---------------------------------------------------------------------------------
     CONSENT_EXHAUSTED = "consent_exhausted"
     """The consent's view budget is spent."""
@@ -245,7 +255,12 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.EXPIRED: VerificationError,
     Code.NOT_YET_VALID: VerificationError,
     Code.DID_MISMATCH: VerificationError,
+    Code.INCLUSION_PROOF_INVALID: VerificationError,
+    Code.CONSISTENCY_PROOF_INVALID: VerificationError,
+    Code.PROOF_ARGUMENTS_INVALID: VerificationError,
+    Code.ORIGIN_MISMATCH: VerificationError,
     Code.UNTRUSTED_ISSUER: PolicyError,
+    Code.WITNESS_QUORUM_NOT_MET: PolicyError,
     Code.REVOKED: PolicyError,
     Code.SUSPENDED: PolicyError,
     Code.ADDRESS_REFUSED: PolicyError,
