@@ -12,7 +12,6 @@ import os
 import sys
 import traceback
 
-import click
 import typer
 
 from seoul_vc import SeoulVCError
@@ -20,6 +19,12 @@ from seoul_vc_cli import demo, did_cmd, key_cmd
 from seoul_vc_cli.output import json_mode
 
 __all__ = ["app", "main"]
+
+# typer vendors click (typer._click) and raises its classes: Exit and Abort are public, and
+# every usage error derives from TyperException.
+_EXIT: tuple[type[BaseException], ...] = (typer.Exit,)
+_ABORT: tuple[type[BaseException], ...] = (typer.Abort,)
+_USAGE: tuple[type[BaseException], ...] = (typer.TyperException,)
 
 app = typer.Typer(
     name="seoul-vc",
@@ -51,13 +56,17 @@ def main(argv: list[str] | None = None) -> int:
         result = app(args=args, prog_name="seoul-vc", standalone_mode=False)
     except SeoulVCError as exc:
         return _report(exc.to_json(), exc.exit_code)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except _EXIT as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except _ABORT:
         typer.echo("aborted", err=True)
         return 130
-    except click.ClickException as exc:
-        exc.show()
+    except _USAGE as exc:
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:  # pragma: no cover - every click/typer usage error has show()
+            typer.echo(str(exc), err=True)
         return 2
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback
         if debug:

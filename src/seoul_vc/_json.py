@@ -197,5 +197,13 @@ def canonical(value: JSONValue) -> bytes:
 
 
 def dumps(value: JSONValue) -> bytes:
-    """Serialise compactly as UTF-8 (not canonical; for tokens and files we write)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    """Serialise compactly as UTF-8 (not canonical; for tokens and files we write).
+
+    Raises:
+        MalformedInputError: ``malformed`` for NaN/Infinity or values JSON cannot hold.
+    """
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return text.encode("utf-8")
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise MalformedInputError(Code.MALFORMED, "value cannot be written as JSON") from exc

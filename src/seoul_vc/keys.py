@@ -131,6 +131,12 @@ def _fixed(jwk: Mapping[str, object], name: str, size: int) -> bytes:
     return data
 
 
+_JWK_ALGS: Final = {
+    KeyAlgorithm.EDDSA: frozenset({"EdDSA", "Ed25519"}),
+    KeyAlgorithm.ES256: frozenset({"ES256"}),
+}
+
+
 def _check_common_members(jwk: Mapping[str, object]) -> KeyAlgorithm:
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "OKP" and crv == "Ed25519":
@@ -142,7 +148,7 @@ def _check_common_members(jwk: Mapping[str, object]) -> KeyAlgorithm:
             Code.INVALID_KEY, "only OKP/Ed25519 and EC/P-256 JWKs are supported"
         )
     declared = jwk.get("alg")
-    if declared is not None and declared not in (alg.value, "Ed25519" if alg is alg.EDDSA else ""):
+    if declared is not None and declared not in _JWK_ALGS[alg]:
         raise MalformedInputError(Code.INVALID_KEY, "JWK 'alg' does not fit its key type")
     use = jwk.get("use")
     if use is not None and use != "sig":

@@ -19,6 +19,7 @@ Ed25519VerificationKey2018      publicKeyBase58      Ed25519 Signature 2018 (raw
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -86,8 +87,12 @@ def parse_did_document(data: JSONObject, *, did: str) -> DIDDocument:
             Code.DID_MISMATCH, "the document's id is not the DID that was resolved"
         )
     try:
-        return DIDDocument.deserialize(dict(data))
-    except (ValueError, TypeError) as exc:
+        # pydid warns (rather than fails) on some malformed methods; a document we cannot
+        # read cleanly is refused, the same way with or without a warnings filter.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return DIDDocument.deserialize(dict(data))
+    except (ValueError, TypeError, AttributeError, KeyError, Warning) as exc:
         raise MalformedInputError(Code.MALFORMED, "not a valid DID document") from exc
 
 
