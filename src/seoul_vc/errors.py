@@ -99,6 +99,8 @@ class Code(StrEnum):
     """A Merkle proof's sizes, index, length or hash widths are impossible (RFC 9162 §2.1)."""
     ORIGIN_MISMATCH = "origin_mismatch"
     """A checkpoint names another log (origin) than the one the verifier expects."""
+    LOG_FORK_DETECTED = "log_fork_detected"
+    """A log's checkpoint contradicts one already cosigned: same size, other root, or smaller."""
     # -- policy -------------------------------------------------------------------------------
     UNTRUSTED_ISSUER = "untrusted_issuer"
     """The issuer is not trusted for this credential type."""
@@ -112,9 +114,13 @@ class Code(StrEnum):
     """A request would leave HTTPS (plain HTTP, redirect off-host or off-scheme)."""
     WITNESS_QUORUM_NOT_MET = "witness_quorum_not_met"
     """Fewer trusted witnesses cosigned a checkpoint than the witness policy requires."""
+    UNTRUSTED_SIGNER = "untrusted_signer"
+    """The signer of a ledger entry holds no authority for its record type."""
     # -- state ---------------------------------------------------------------------------------
     CONSENT_EXHAUSTED = "consent_exhausted"
     """The consent's view budget is spent."""
+    CONFLICT = "conflict"
+    """The entry contradicts the ledger's current state (a second genesis, a duplicate id)."""
     ALREADY_EXISTS = "already_exists"
     """Creating something that exists (a key file that would be overwritten...)."""
     # -- configuration ------------------------------------------------------------------------
@@ -128,6 +134,8 @@ class Code(StrEnum):
     # -- storage / unavailable ----------------------------------------------------------------
     STORAGE = "storage"
     """The store failed to read or write."""
+    LEDGER_TAMPERED = "ledger_tampered"
+    """The ledger database disagrees with its own hashes, signatures or checkpoint."""
     UNAVAILABLE = "unavailable"
     """A network peer did not answer usefully in time (did:web host down, timeout)."""
     # -- internal ------------------------------------------------------------------------------
@@ -259,18 +267,22 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.CONSISTENCY_PROOF_INVALID: VerificationError,
     Code.PROOF_ARGUMENTS_INVALID: VerificationError,
     Code.ORIGIN_MISMATCH: VerificationError,
+    Code.LOG_FORK_DETECTED: VerificationError,
     Code.UNTRUSTED_ISSUER: PolicyError,
     Code.WITNESS_QUORUM_NOT_MET: PolicyError,
+    Code.UNTRUSTED_SIGNER: PolicyError,
     Code.REVOKED: PolicyError,
     Code.SUSPENDED: PolicyError,
     Code.ADDRESS_REFUSED: PolicyError,
     Code.INSECURE_TRANSPORT: PolicyError,
     Code.CONSENT_EXHAUSTED: StateConflictError,
+    Code.CONFLICT: StateConflictError,
     Code.ALREADY_EXISTS: StateConflictError,
     Code.BAD_ARGUMENT: ConfigurationError,
     Code.UNREADABLE_INPUT: ConfigurationError,
     Code.NOT_FOUND: NotFoundError,
     Code.STORAGE: StorageError,
+    Code.LEDGER_TAMPERED: StorageError,
     Code.UNAVAILABLE: UnavailableError,
     Code.INTERNAL: InternalError,
 }

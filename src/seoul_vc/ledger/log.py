@@ -1,0 +1,434 @@
+"""The Ledger: append, prove, checkpoint, audit and rebuild, over a :class:`Store`.
+
+Contract of :meth:`Ledger.append`: one write transaction — verify the signature (before the
+lock, it is the costly part), check the signer's authority for the record type, run the
+application's ``validate`` and pure ``apply`` against current state, insert the entry, its
+1 + (trailing one-bits of n) stored tree hashes (RFC 9162, :mod:`seoul_vc.ledger.tlog`) and
+the state writes, commit. It returns only after the commit, so a receipt survives
+``kill -9``. Appending an identical entry again returns the earlier receipt with
+``duplicate=True`` (retries are safe).
+
+State is derived: :meth:`Ledger.rebuild` replays the log through the same applications;
+:meth:`Ledger.audit` recomputes every leaf and stored hash, checks every signature, and names
+the first index where the database disagrees with itself or with its latest checkpoint.
+
+Example:
+    >>> import tempfile, os
+    >>> from seoul_vc.keys import PrivateKey
+    >>> from seoul_vc.ledger.log import Ledger
+    >>> operator = PrivateKey.generate()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     ledger = Ledger.open("sqlite:" + os.path.join(tmp, "ledger.db"))
+    ...     receipt = ledger.genesis(origin="ledger.seoul.example", operator=operator)
+    ...     (receipt.index, ledger.size, ledger.audit().size)
+    (0, 1, 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from seoul_vc import _json
+from seoul_vc._json import JSONValue
+from seoul_vc.clock import Clock, SystemClock
+from seoul_vc.errors import (
+    Code,
+    ConfigurationError,
+    MalformedInputError,
+    NotFoundError,
+    PolicyError,
+    SeoulVCError,
+    StateConflictError,
+    StorageError,
+    VerificationError,
+)
+from seoul_vc.keys import PrivateKey
+from seoul_vc.ledger import tlog
+from seoul_vc.ledger.app import Application
+from seoul_vc.ledger.apps import default_apps
+from seoul_vc.ledger.apps.authority import GENESIS, granted_types
+from seoul_vc.ledger.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
+from seoul_vc.ledger.entry import Entry, sign_entry
+from seoul_vc.ledger.note import NoteSigner, _parse
+from seoul_vc.ledger.store import open_store
+from seoul_vc.limits import Limits
+
+if TYPE_CHECKING:
+    from seoul_vc.ledger.store.base import Store, Transaction
+
+__all__ = ["AuditReport", "Ledger", "Receipt"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Receipt:
+    """Proof of an append: where the entry is and the tree head right after it.
+
+    Attributes:
+        index: the entry's position in the log.
+        leaf_hash: RFC 9162 leaf hash of the entry's canonical bytes.
+        size: the tree size the receipt's root is for (at least ``index + 1``).
+        root_hash: the root at ``size``.
+        duplicate: the entry was already in the log; nothing was appended.
+    """
+
+    index: int
+    leaf_hash: bytes
+    size: int
+    root_hash: bytes
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditReport:
+    """A passed audit: the size audited, its recomputed root, and the checkpoint checked."""
+
+    size: int
+    root_hash: bytes
+    checkpoint_size: int | None
+
+
+class _TxState:
+    """The StateReader applications see: JSON values over a transaction."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def get(self, app: str, key: str) -> JSONValue | None:
+        raw = self._tx.get_state(app, key)
+        if raw is None:
+            return None
+        return _json.loads(raw, max_bytes=len(raw), max_depth=64, what="ledger state")
+
+
+class _Frontier:
+    """A tlog.HashReader holding only the right edge of a tree being recomputed."""
+
+    def __init__(self) -> None:
+        self._by_level: dict[int, tuple[int, bytes]] = {}
+
+    def read_hashes(self, indexes: Sequence[int]) -> Sequence[tlog.Hash]:
+        known = {i: h for i, h in self._by_level.values()}
+        return [tlog.Hash(known[i]) for i in indexes if i in known]
+
+    def add(self, n: int, hashes: Sequence[bytes]) -> None:
+        for level, value in enumerate(hashes):
+            self._by_level[level] = (tlog.stored_hash_index(level, n >> level), value)
+
+
+class Ledger:
+    """A permissioned, append-only Merkle log with derived application state.
+
+    Args:
+        store: the database (see :func:`seoul_vc.ledger.store.open_store`).
+        apps: the applications whose record types may be appended.
+        clock: the time source for entry-time checks.
+        limits: ``clock_skew`` bounds how far in the future an entry's time may be.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        apps: Sequence[Application] | None = None,
+        clock: Clock | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock or SystemClock()
+        self._limits = limits or Limits()
+        self._apps: dict[str, Application] = {}
+        for app in apps if apps is not None else default_apps():
+            for record_type in app.record_types:
+                if record_type in self._apps:
+                    raise ConfigurationError(
+                        Code.BAD_ARGUMENT, "two applications claim one record type"
+                    )
+                self._apps[record_type] = app
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        apps: Sequence[Application] | None = None,
+        clock: Clock | None = None,
+        limits: Limits | None = None,
+    ) -> Ledger:
+        """Open the ledger a URL names (``sqlite:PATH`` or ``postgresql://...``)."""
+        return cls(open_store(url), apps=apps, clock=clock, limits=limits)
+
+    def close(self) -> None:
+        """Close the store."""
+        self._store.close()
+
+    # -- appending ---------------------------------------------------------------------------
+    def genesis(
+        self,
+        *,
+        origin: str,
+        operator: PrivateKey,
+        grants: Mapping[str, Sequence[str]] | None = None,
+    ) -> Receipt:
+        """Append the genesis entry: the log's origin, its operator and first grants.
+
+        Raises:
+            StateConflictError: ``conflict`` if the log is not empty.
+        """
+        from seoul_vc.ledger.entry import signer_did
+
+        body: dict[str, JSONValue] = {
+            "origin": origin,
+            "operator": signer_did(operator.public_key),
+            "grants": {did: list(types) for did, types in (grants or {}).items()},
+        }
+        entry = sign_entry(GENESIS, body, operator, time=self._now())
+        return self.append(entry)
+
+    def _now(self) -> int:
+        return int(self._clock.now().timestamp())
+
+    def _check(self, entry: Entry) -> Application:
+        app = self._apps.get(entry.type)
+        if app is None:
+            raise MalformedInputError(
+                Code.MALFORMED, "no application owns this record type", type=entry.type
+            )
+        entry.verify_signature()
+        if entry.time > self._now() + int(self._limits.clock_skew.total_seconds()):
+            raise VerificationError(Code.NOT_YET_VALID, "entry time is in the future")
+        app.validate(entry)
+        return app
+
+    def append(self, entry: Entry) -> Receipt:
+        """Append one entry; see the module docstring for the transaction contract.
+
+        Raises:
+            MalformedInputError: unknown record type, bad body, bad signer DID.
+            VerificationError: ``invalid_signature``; ``not_yet_valid`` for a future time.
+            PolicyError: ``untrusted_signer`` without authority for the record type.
+            StateConflictError: the application refused the transition.
+            StorageError, UnavailableError: the store failed or stayed busy.
+        """
+        return self.append_many([entry])[0]
+
+    def append_many(self, entries: Sequence[Entry]) -> list[Receipt]:
+        """Append entries in one transaction (group commit): all are appended, or none.
+
+        Raises:
+            as :meth:`append`; the first refused entry aborts the whole batch.
+        """
+        checked = [(entry, self._check(entry)) for entry in entries]
+        receipts: list[Receipt] = []
+        with self._store.write() as tx:
+            state = _TxState(tx)
+            size = tx.size()
+            for entry, app in checked:
+                data = entry.to_bytes()
+                digest = entry.digest()
+                earlier = tx.index_of(digest)
+                leaf = tlog.leaf_hash(data)
+                if earlier is not None:
+                    receipts.append(self._receipt(tx, earlier, leaf, size, duplicate=True))
+                    continue
+                self._check_authority(state, entry, app, size)
+                writes = app.apply(state, entry, size)
+                new_hashes = tlog.stored_hashes_for_record(size, leaf, tx)
+                tx.append(size, data, digest, entry.type)
+                tx.add_hashes(tlog.stored_hash_count(size), new_hashes)
+                for key, value in writes.items():
+                    tx.put_state(app.name, key, None if value is None else _json.canonical(value))
+                size += 1
+                receipts.append(self._receipt(tx, size - 1, leaf, size))
+        return receipts
+
+    def _check_authority(self, state: _TxState, entry: Entry, app: Application, size: int) -> None:
+        if size == 0 and entry.type != GENESIS:
+            raise StateConflictError(Code.CONFLICT, "the first entry must be the genesis")
+        if entry.type in app.open_record_types:
+            return
+        if entry.type not in granted_types(state, entry.signer):
+            raise PolicyError(
+                Code.UNTRUSTED_SIGNER,
+                "the signer holds no authority for this record type",
+                type=entry.type,
+            )
+
+    @staticmethod
+    def _receipt(
+        tx: Transaction, index: int, leaf: bytes, size: int, *, duplicate: bool = False
+    ) -> Receipt:
+        return Receipt(
+            index=index,
+            leaf_hash=leaf,
+            size=size,
+            root_hash=tlog.tree_hash(size, tx),
+            duplicate=duplicate,
+        )
+
+    # -- reading and proving -----------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        """The number of entries."""
+        with self._store.read() as tx:
+            return tx.size()
+
+    def entry(self, index: int) -> Entry:
+        """Return entry ``index``.
+
+        Raises:
+            NotFoundError: ``not_found`` past the end.
+        """
+        with self._store.read() as tx:
+            data = tx.read_entry(index)
+        if data is None:
+            raise NotFoundError(Code.NOT_FOUND, "no entry at that index", index=index)
+        return Entry.from_bytes(data)
+
+    def state(self, app: str, key: str) -> JSONValue | None:
+        """Return a derived state value (``None`` if unset)."""
+        with self._store.read() as tx:
+            return _TxState(tx).get(app, key)
+
+    def root(self, size: int | None = None) -> bytes:
+        """Return the RFC 9162 root of the first ``size`` entries (default: all)."""
+        with self._store.read() as tx:
+            return tlog.tree_hash(self._size_arg(tx, size), tx)
+
+    def prove_inclusion(self, index: int, size: int | None = None) -> tlog.InclusionProof:
+        """Prove entry ``index`` is in the tree of ``size`` entries: O(log size) reads."""
+        with self._store.read() as tx:
+            return tlog.prove_inclusion(self._size_arg(tx, size), index, tx)
+
+    def prove_consistency(self, old_size: int, size: int | None = None) -> tlog.ConsistencyProof:
+        """Prove the tree of ``old_size`` entries is a prefix of the one of ``size``."""
+        with self._store.read() as tx:
+            return tlog.prove_consistency(self._size_arg(tx, size), old_size, tx)
+
+    @staticmethod
+    def _size_arg(tx: Transaction, size: int | None) -> int:
+        current = tx.size()
+        if size is None:
+            return current
+        if not 0 <= size <= current:
+            raise ConfigurationError(Code.BAD_ARGUMENT, "size is beyond the log", size=size)
+        return size
+
+    @property
+    def origin(self) -> str:
+        """The log's origin, from its genesis entry.
+
+        Raises:
+            NotFoundError: ``not_found`` before the genesis.
+        """
+        origin = self.state("authority", "origin")
+        if not isinstance(origin, str):
+            raise NotFoundError(Code.NOT_FOUND, "the log has no genesis yet")
+        return origin
+
+    def checkpoint(self, signer: NoteSigner) -> str:
+        """Sign the current tree head as a C2SP checkpoint, store it and return the note."""
+        origin = self.origin
+        with self._store.write() as tx:
+            size = tx.size()
+            note = sign_checkpoint(
+                Checkpoint(origin=origin, size=size, root_hash=tlog.tree_hash(size, tx)), signer
+            )
+            tx.put_checkpoint(size, note)
+        return note
+
+    def latest_checkpoint(self) -> str | None:
+        """Return the latest stored checkpoint note, if any."""
+        with self._store.read() as tx:
+            latest = tx.latest_checkpoint()
+        return None if latest is None else latest[1]
+
+    # -- audit and rebuild -------------------------------------------------------------------
+    def audit(self, *, verify_signatures: bool = True) -> AuditReport:
+        """Recompute every hash (and signature) and compare with what the store holds.
+
+        Streams the log with O(log n) memory. Finds edited, deleted, inserted and reordered
+        rows of entries and tree hashes, naming the first bad index, and checks the latest
+        stored checkpoint's root against the recomputed tree.
+
+        Raises:
+            StorageError: ``ledger_tampered`` with ``details["index"]`` the first bad entry.
+        """
+        frontier = _Frontier()
+        with self._store.read() as tx:
+            size = tx.size()
+            stored = tx.iter_hashes()
+            for expected_index, (index, data) in enumerate(tx.iter_entries()):
+                if index != expected_index:
+                    raise _tampered(expected_index, "an entry is missing")
+                self._audit_entry(index, data, verify_signatures)
+                hashes = tlog.stored_hashes_for_record(index, tlog.leaf_hash(data), frontier)
+                start = tlog.stored_hash_count(index)
+                for offset, value in enumerate(hashes):
+                    row = next(stored, None)
+                    if row is None or row != (start + offset, value):
+                        raise _tampered(index, "a stored tree hash disagrees with the entries")
+                frontier.add(index, hashes)
+            if next(stored, None) is not None:
+                raise _tampered(size, "tree hashes exist beyond the last entry")
+            root = tlog.tree_hash(size, tx)
+            latest = tx.latest_checkpoint()
+            checkpoint_size = None
+            if latest is not None:
+                checkpoint_size = self._audit_checkpoint(tx, size, *latest)
+        return AuditReport(size=size, root_hash=root, checkpoint_size=checkpoint_size)
+
+    @staticmethod
+    def _audit_entry(index: int, data: bytes, verify_signatures: bool) -> None:
+        try:
+            entry = Entry.from_bytes(data)
+            if verify_signatures:
+                entry.verify_signature()
+        except SeoulVCError as exc:
+            raise _tampered(index, f"entry does not verify ({exc.code})") from exc
+
+    @staticmethod
+    def _audit_checkpoint(tx: Transaction, size: int, cp_size: int, note: str) -> int:
+        try:
+            text, _ = _parse(note)
+            checkpoint = parse_checkpoint(text)
+        except SeoulVCError as exc:
+            raise _tampered(cp_size, "the stored checkpoint does not parse") from exc
+        if checkpoint.size != cp_size or cp_size > size:
+            raise _tampered(min(cp_size, size), "the log is shorter than its checkpoint")
+        if tlog.tree_hash(cp_size, tx) != checkpoint.root_hash:
+            raise _tampered(cp_size, "the log's root differs from its signed checkpoint")
+        return cp_size
+
+    def rebuild(self) -> int:
+        """Clear derived state and replay every entry through its application.
+
+        Returns:
+            The number of entries replayed.
+
+        Raises:
+            StorageError: ``ledger_tampered`` if an entry no longer applies.
+        """
+        count = 0
+        with self._store.write() as tx:
+            tx.clear_state()
+            state = _TxState(tx)
+            for index, data in list(tx.iter_entries()):
+                entry = Entry.from_bytes(data)
+                app = self._apps.get(entry.type)
+                if app is None:
+                    raise _tampered(index, "entry of an unknown record type")
+                try:
+                    self._check_authority(state, entry, app, index)
+                    writes = app.apply(state, entry, index)
+                except SeoulVCError as exc:
+                    raise _tampered(index, f"entry no longer applies ({exc.code})") from exc
+                for key, value in writes.items():
+                    tx.put_state(app.name, key, None if value is None else _json.canonical(value))
+                count += 1
+        return count
+
+
+def _tampered(index: int, message: str) -> StorageError:
+    return StorageError(Code.LEDGER_TAMPERED, message, index=index)
