@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -220,17 +221,17 @@ class Ledger:
             as :meth:`append`; the first refused entry aborts the whole batch.
         """
         checked = [(entry, self._check(entry)) for entry in entries]
-        receipts: list[Receipt] = []
         with self._store.write() as tx:
             state = _TxState(tx)
             size = tx.size()
+            placed: list[tuple[int, bytes, bool]] = []
             for entry, app in checked:
                 data = entry.to_bytes()
-                digest = entry.digest()
+                digest = hashlib.sha256(data).digest()
                 earlier = tx.index_of(digest)
                 leaf = tlog.leaf_hash(data)
                 if earlier is not None:
-                    receipts.append(self._receipt(tx, earlier, leaf, size, duplicate=True))
+                    placed.append((earlier, leaf, True))
                     continue
                 self._check_authority(state, entry, app, size)
                 writes = app.apply(state, entry, size)
@@ -240,8 +241,13 @@ class Ledger:
                 for key, value in writes.items():
                     tx.put_state(app.name, key, None if value is None else _json.canonical(value))
                 size += 1
-                receipts.append(self._receipt(tx, size - 1, leaf, size))
-        return receipts
+                placed.append((size - 1, leaf, False))
+            # One root for the whole batch: every receipt is for the tree head after it.
+            root = tlog.tree_hash(size, tx)
+        return [
+            Receipt(index=i, leaf_hash=leaf, size=size, root_hash=root, duplicate=dup)
+            for i, leaf, dup in placed
+        ]
 
     def _check_authority(self, state: _TxState, entry: Entry, app: Application, size: int) -> None:
         if size == 0 and entry.type != GENESIS:
@@ -254,18 +260,6 @@ class Ledger:
                 "the signer holds no authority for this record type",
                 type=entry.type,
             )
-
-    @staticmethod
-    def _receipt(
-        tx: Transaction, index: int, leaf: bytes, size: int, *, duplicate: bool = False
-    ) -> Receipt:
-        return Receipt(
-            index=index,
-            leaf_hash=leaf,
-            size=size,
-            root_hash=tlog.tree_hash(size, tx),
-            duplicate=duplicate,
-        )
 
     # -- reading and proving -----------------------------------------------------------------
     @property
