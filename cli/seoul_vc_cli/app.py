@@ -15,7 +15,7 @@ import traceback
 import typer
 
 from seoul_vc import SeoulVCError
-from seoul_vc_cli import demo, did_cmd, key_cmd
+from seoul_vc_cli import demo, did_cmd, key_cmd, ledger_cmd
 from seoul_vc_cli.output import json_mode
 
 __all__ = ["app", "main"]
@@ -36,6 +36,7 @@ app = typer.Typer(
 )
 app.add_typer(key_cmd.app, name="key")
 app.add_typer(did_cmd.app, name="did")
+app.add_typer(ledger_cmd.app, name="ledger")
 app.command("demo")(demo.demo)
 
 

@@ -1,9 +1,10 @@
 """seoul_vc: verifiable credentials, DID wallets and a Merkle-log ledger for Seoul.
 
-The public surface: keys, DIDs, errors, limits and clocks today; issuers, verifiers, the
-Citizen Card wallet and the ledger join as they land. Advanced rooms — :mod:`seoul_vc.jose`
-(compact JWS) and, later, ``seoul_vc.ledger.tlog`` — are importable but deliberately not
-re-exported: they are a hazmat layer.
+The public surface: keys, DIDs, errors, limits, clocks, the :class:`Ledger` and its offline
+:class:`ProofBundle` (checked by :func:`verify_bundle`); issuers, verifiers and the Citizen
+Card wallet join as they land. Advanced rooms — :mod:`seoul_vc.jose` (compact JWS) and
+:mod:`seoul_vc.ledger.tlog` (Merkle proofs) — are importable but deliberately not re-exported:
+they are a hazmat layer.
 
 Example:
     >>> import seoul_vc
@@ -38,6 +39,8 @@ from seoul_vc.errors import (
     VerificationError,
 )
 from seoul_vc.keys import KeyAlgorithm, PrivateKey, PublicKey, load_public_key
+from seoul_vc.ledger.bundle import ProofBundle, verify_bundle
+from seoul_vc.ledger.log import Ledger
 from seoul_vc.limits import Limits
 
 __version__ = "0.1.0"
@@ -50,12 +53,14 @@ __all__ = [
     "FixedClock",
     "InternalError",
     "KeyAlgorithm",
+    "Ledger",
     "Limits",
     "MalformedInputError",
     "MethodResolver",
     "NotFoundError",
     "PolicyError",
     "PrivateKey",
+    "ProofBundle",
     "PublicKey",
     "Resolver",
     "SeoulVCError",
@@ -71,4 +76,5 @@ __all__ = [
     "load_public_key",
     "resolve",
     "resolve_verification_method",
+    "verify_bundle",
 ]

@@ -196,6 +196,9 @@ class Ledger:
             raise MalformedInputError(
                 Code.MALFORMED, "no application owns this record type", type=entry.type
             )
+        # Appended entries must read back within Entry.from_bytes' bounds, or audit would
+        # later report them as tampered.
+        Entry.from_bytes(entry.to_bytes())
         entry.verify_signature()
         if entry.time > self._now() + int(self._limits.clock_skew.total_seconds()):
             raise VerificationError(Code.NOT_YET_VALID, "entry time is in the future")
