@@ -1,12 +1,13 @@
-"""The Ledger over SQLite: genesis, authority, apps, receipts, proofs, checkpoints, audit."""
+"""The Ledger on every store: genesis, authority, apps, receipts, proofs, checkpoints, audit.
+
+Each test runs once per store of the ``store`` fixture (conftest.py): SQLite and PostgreSQL.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
-from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 
@@ -20,6 +21,9 @@ from seoul_vc.ledger.checkpoint import WitnessPolicy, open_checkpoint
 from seoul_vc.ledger.entry import Entry, sign_entry, signer_did
 from seoul_vc.ledger.log import Ledger
 from seoul_vc.ledger.note import NoteSigner
+
+if TYPE_CHECKING:
+    from conftest import StoreUnderTest  # this folder's conftest.py
 
 ORIGIN = "ledger.seoul.example/test"
 NOW = 1767225600
@@ -49,8 +53,8 @@ class CounterApp:
 
 
 class Fixture:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, store: StoreUnderTest) -> None:
+        self.store = store
         self.operator = PrivateKey.generate()
         self.agency = PrivateKey.generate("ES256")
         self.log_signer = NoteSigner(ORIGIN, PrivateKey.generate())
@@ -68,7 +72,7 @@ class Fixture:
         from seoul_vc.clock import FixedClock
 
         clock = FixedClock(datetime.fromtimestamp(NOW, UTC))
-        return Ledger.open(f"sqlite:{self.path}", apps=[*default_apps(), CounterApp()], clock=clock)
+        return Ledger.open(self.store.url, apps=[*default_apps(), CounterApp()], clock=clock)
 
     def add(self, n: int, key: PrivateKey | None = None) -> Entry:
         self.time += 1
@@ -76,8 +80,8 @@ class Fixture:
 
 
 @pytest.fixture
-def fx(tmp_path: Path) -> Iterator[Fixture]:
-    fixture = Fixture(tmp_path / "ledger.db")
+def fx(store: StoreUnderTest) -> Iterator[Fixture]:
+    fixture = Fixture(store)
     yield fixture
     fixture.ledger.close()
 
@@ -213,8 +217,7 @@ def test_state_survives_reopen_and_rebuild_reproduces_it(fx: Fixture) -> None:
     fx.ledger.close()
     fx.ledger = fx.open()
     assert fx.ledger.state("counter", "total") == 18
-    with sqlite3.connect(fx.path) as conn:
-        conn.execute("DELETE FROM state WHERE app = 'counter'")
+    fx.store.tamper("DELETE FROM state WHERE app = 'counter'")
     assert fx.ledger.state("counter", "total") is None
     assert fx.ledger.rebuild() == fx.ledger.size
     assert fx.ledger.state("counter", "total") == 18
@@ -237,8 +240,7 @@ def _grow(fx: Fixture, count: int = 9) -> None:
 
 
 def _tamper(fx: Fixture, sql: str, *params: object) -> None:
-    with sqlite3.connect(fx.path) as conn:
-        conn.execute(sql, params)
+    fx.store.tamper(sql, *params)
 
 
 def audit_index(fx: Fixture) -> int:
