@@ -22,7 +22,7 @@ import rfc8785
 
 from seoul_vc.errors import Code, MalformedInputError
 
-__all__ = ["JSONObject", "JSONValue", "canonical", "dumps", "loads", "loads_object"]
+__all__ = ["JSONObject", "JSONValue", "canonical", "depth", "dumps", "loads", "loads_object"]
 
 JSONValue: TypeAlias = (
     "bool | int | float | str | Sequence[JSONValue] | Mapping[str, JSONValue] | None"
@@ -70,7 +70,7 @@ _DECODER = json.JSONDecoder(
 )
 
 
-def _depth(text: str, limit: int) -> int:
+def depth(text: str, limit: int) -> int:
     """Return the nesting depth of ``text``, stopping early once ``limit`` is passed."""
     brackets = _STRING_RE.sub("", text).translate(_BRACKETS_ONLY)
     # The number of openers bounds the depth; most documents stop here.
@@ -128,7 +128,7 @@ def loads(data: bytes | str, *, max_bytes: int, max_depth: int, what: str = "JSO
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise MalformedInputError(Code.MALFORMED, f"{what} is not UTF-8") from exc
-    if _depth(text, max_depth) > max_depth:
+    if depth(text, max_depth) > max_depth:
         raise MalformedInputError(
             Code.TOO_DEEP, f"{what} nests deeper than {max_depth}", limit=max_depth
         )

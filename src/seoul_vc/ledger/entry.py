@@ -39,10 +39,18 @@ from seoul_vc.did.key import did_key, public_key_from_did_key
 from seoul_vc.errors import Code, MalformedInputError
 from seoul_vc.keys import KeyAlgorithm, PrivateKey, PublicKey
 
-__all__ = ["MAX_ENTRY_BYTES", "Entry", "public_key_of_signer", "sign_entry", "signer_did"]
+__all__ = [
+    "ENTRY_MAX_DEPTH",
+    "MAX_ENTRY_BYTES",
+    "Entry",
+    "public_key_of_signer",
+    "sign_entry",
+    "signer_did",
+]
 
 MAX_ENTRY_BYTES: Final = 16 * 1024
-_MAX_DEPTH: Final = 12
+#: Deepest JSON nesting of an entry (the entry object itself is depth 1).
+ENTRY_MAX_DEPTH: Final = 12
 _DOMAIN: Final = b"seoul-vc/ledger-entry/v1\n"
 _TYPE_RE: Final = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
 _MEMBERS: Final = frozenset({"type", "body", "signer", "time", "sig"})
@@ -144,7 +152,9 @@ class Entry:
                 ``malformed`` (also for JSON that is not RFC 8785 canonical).
         """
         raw = data.encode() if isinstance(data, str) else data
-        obj = _json.loads_object(raw, max_bytes=MAX_ENTRY_BYTES, max_depth=_MAX_DEPTH, what="entry")
+        obj = _json.loads_object(
+            raw, max_bytes=MAX_ENTRY_BYTES, max_depth=ENTRY_MAX_DEPTH, what="entry"
+        )
         entry = cls.from_json(obj)
         if entry.to_bytes() != raw:
             raise MalformedInputError(Code.MALFORMED, "entry is not in canonical JSON form")

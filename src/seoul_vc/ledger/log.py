@@ -47,11 +47,11 @@ from seoul_vc.errors import (
 )
 from seoul_vc.keys import PrivateKey
 from seoul_vc.ledger import tlog
-from seoul_vc.ledger.app import Application
+from seoul_vc.ledger.app import Application, StateReader
 from seoul_vc.ledger.apps import default_apps
 from seoul_vc.ledger.apps.authority import GENESIS, granted_types
 from seoul_vc.ledger.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
-from seoul_vc.ledger.entry import Entry, sign_entry
+from seoul_vc.ledger.entry import ENTRY_MAX_DEPTH, MAX_ENTRY_BYTES, Entry, sign_entry
 from seoul_vc.ledger.note import NoteSigner, _parse
 from seoul_vc.ledger.store import open_store
 from seoul_vc.limits import Limits
@@ -88,6 +88,58 @@ class AuditReport:
     size: int
     root_hash: bytes
     checkpoint_size: int | None
+
+
+class _BatchState:
+    """The StateReader of a batch: the transaction's state plus the batch's own writes.
+
+    Each key is read from the store at most once per batch; writes stay in memory until the
+    batch is written out in one pass.
+    """
+
+    def __init__(self, tx: Transaction) -> None:
+        self._reader = _TxState(tx)
+        self._cache: dict[tuple[str, str], JSONValue | None] = {}
+        self.writes: dict[tuple[str, str], JSONValue | None] = {}
+
+    def get(self, app: str, key: str) -> JSONValue | None:
+        slot = (app, key)
+        if slot not in self._cache:
+            self._cache[slot] = self._reader.get(app, key)
+        return self._cache[slot]
+
+    def put(self, app: str, key: str, value: JSONValue | None) -> None:
+        self._cache[(app, key)] = value
+        self.writes[(app, key)] = value
+
+
+class _BatchHashes:
+    """A HashReader over the store plus the hashes this batch has computed so far."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+        self._start: int | None = None
+        self.new: list[bytes] = []
+
+    def add(self, n: int, hashes: Sequence[bytes]) -> None:
+        if self._start is None:
+            self._start = tlog.stored_hash_count(n)
+        self.new.extend(hashes)
+
+    def read_hashes(self, indexes: Sequence[int]) -> Sequence[tlog.Hash]:
+        start = self._start
+        if start is None:
+            return self._tx.read_hashes(indexes)
+        old = [i for i in indexes if i < start]
+        found = dict(zip(old, self._tx.read_hashes(old), strict=False)) if old else {}
+        out: list[tlog.Hash] = []
+        for i in indexes:
+            if i >= start:
+                if i - start < len(self.new):
+                    out.append(tlog.Hash(self.new[i - start]))
+            elif i in found:
+                out.append(found[i])
+        return out
 
 
 class _TxState:
@@ -190,20 +242,24 @@ class Ledger:
     def _now(self) -> int:
         return int(self._clock.now().timestamp())
 
-    def _check(self, entry: Entry) -> Application:
+    def _check(self, entry: Entry) -> tuple[Application, bytes]:
         app = self._apps.get(entry.type)
         if app is None:
             raise MalformedInputError(
                 Code.MALFORMED, "no application owns this record type", type=entry.type
             )
+        data = entry.to_bytes()
         # Appended entries must read back within Entry.from_bytes' bounds, or audit would
         # later report them as tampered.
-        Entry.from_bytes(entry.to_bytes())
+        if len(data) > MAX_ENTRY_BYTES:
+            raise MalformedInputError(Code.TOO_LARGE, "entry is too large", limit=MAX_ENTRY_BYTES)
+        if _nesting(entry.body, ENTRY_MAX_DEPTH - 1) > ENTRY_MAX_DEPTH - 1:
+            raise MalformedInputError(Code.TOO_DEEP, "entry nests too deep")
         entry.verify_signature()
         if entry.time > self._now() + int(self._limits.clock_skew.total_seconds()):
             raise VerificationError(Code.NOT_YET_VALID, "entry time is in the future")
         app.validate(entry)
-        return app
+        return app, data
 
     def append(self, entry: Entry) -> Receipt:
         """Append one entry; see the module docstring for the transaction contract.
@@ -220,39 +276,51 @@ class Ledger:
     def append_many(self, entries: Sequence[Entry]) -> list[Receipt]:
         """Append entries in one transaction (group commit): all are appended, or none.
 
+        Signatures are checked before the write lock. Inside it, the batch costs one query
+        for duplicates, reads each state key and stored hash at most once (later entries of
+        the batch see earlier ones through an in-memory overlay), and writes entries, tree
+        hashes and state with one batched statement each.
+
         Raises:
             as :meth:`append`; the first refused entry aborts the whole batch.
         """
-        checked = [(entry, self._check(entry)) for entry in entries]
+        checked = [(entry, *self._check(entry)) for entry in entries]
         with self._store.write() as tx:
-            state = _TxState(tx)
-            size = tx.size()
+            state = _BatchState(tx)
+            hashes = _BatchHashes(tx)
+            size = start_size = tx.size()
+            digests = [hashlib.sha256(data).digest() for _, _, data in checked]
+            known = tx.indexes_of(digests)
             placed: list[tuple[int, bytes, bool]] = []
-            for entry, app in checked:
-                data = entry.to_bytes()
-                digest = hashlib.sha256(data).digest()
-                earlier = tx.index_of(digest)
+            rows: list[tuple[int, bytes, bytes, str]] = []
+            for (entry, app, data), digest in zip(checked, digests, strict=True):
                 leaf = tlog.leaf_hash(data)
+                earlier = known.get(digest)
                 if earlier is not None:
                     placed.append((earlier, leaf, True))
                     continue
                 self._check_authority(state, entry, app, size)
-                writes = app.apply(state, entry, size)
-                new_hashes = tlog.stored_hashes_for_record(size, leaf, tx)
-                tx.append(size, data, digest, entry.type)
-                tx.add_hashes(tlog.stored_hash_count(size), new_hashes)
-                for key, value in writes.items():
-                    tx.put_state(app.name, key, None if value is None else _json.canonical(value))
+                for key, value in app.apply(state, entry, size).items():
+                    state.put(app.name, key, value)
+                hashes.add(size, tlog.stored_hashes_for_record(size, leaf, hashes))
+                rows.append((size, data, digest, entry.type))
+                known[digest] = size
+                placed.append((size, leaf, False))
                 size += 1
-                placed.append((size - 1, leaf, False))
+            tx.append_entries(rows)
+            tx.add_hashes(tlog.stored_hash_count(start_size), hashes.new)
+            for (app_name, key), value in state.writes.items():
+                tx.put_state(app_name, key, None if value is None else _json.canonical(value))
             # One root for the whole batch: every receipt is for the tree head after it.
-            root = tlog.tree_hash(size, tx)
+            root = tlog.tree_hash(size, hashes)
         return [
             Receipt(index=i, leaf_hash=leaf, size=size, root_hash=root, duplicate=dup)
             for i, leaf, dup in placed
         ]
 
-    def _check_authority(self, state: _TxState, entry: Entry, app: Application, size: int) -> None:
+    def _check_authority(
+        self, state: StateReader, entry: Entry, app: Application, size: int
+    ) -> None:
         if size == 0 and entry.type != GENESIS:
             raise StateConflictError(Code.CONFLICT, "the first entry must be the genesis")
         if entry.type in app.open_record_types:
@@ -425,6 +493,24 @@ class Ledger:
                     tx.put_state(app.name, key, None if value is None else _json.canonical(value))
                 count += 1
         return count
+
+
+def _nesting(value: object, limit: int) -> int:
+    """Return the nesting depth of a JSON value (an object or array counts 1), up to limit+1."""
+    if isinstance(value, dict):
+        children: object = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return 0
+    deepest = 0
+    for child in children:  # type: ignore[attr-defined]
+        if limit <= 0:
+            return 1
+        deepest = max(deepest, _nesting(child, limit - 1))
+        if deepest >= limit:
+            break
+    return 1 + deepest
 
 
 def _tampered(index: int, message: str) -> StorageError:

@@ -160,6 +160,16 @@ def test_unknown_record_type_is_refused(fx: Fixture) -> None:
     assert code_of(fx.ledger.append, entry) == "malformed"
 
 
+def test_entry_nested_beyond_audit_bound_is_refused_at_append(fx: Fixture) -> None:
+    """An entry that Entry.from_bytes could not read back is never appended (too_deep)."""
+    body: dict[str, JSONValue] = {"n": 1}
+    for _ in range(12):
+        body = {"n": body}
+    entry = sign_entry("counter.add", body, fx.agency, time=NOW)
+    assert code_of(fx.ledger.append, entry) == "too_deep"
+    assert fx.ledger.audit().size == fx.ledger.size
+
+
 def test_second_genesis_is_refused(fx: Fixture) -> None:
     """Genesis happens once, at index 0."""
     code = code_of(lambda: fx.ledger.genesis(origin="x", operator=fx.operator))

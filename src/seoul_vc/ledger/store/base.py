@@ -29,6 +29,10 @@ class Transaction(Protocol):
         """Return the index of the entry whose SHA-256 is ``digest``, if any."""
         ...
 
+    def indexes_of(self, digests: Sequence[bytes]) -> dict[bytes, int]:
+        """Return ``{digest: index}`` for those of ``digests`` already in the log (one query)."""
+        ...
+
     def read_entry(self, index: int) -> bytes | None:
         """Return the canonical bytes of entry ``index``, or ``None``."""
         ...
@@ -51,6 +55,10 @@ class Transaction(Protocol):
 
     def append(self, index: int, entry: bytes, digest: bytes, type_: str) -> None:
         """Insert entry ``index`` (which must equal the current size)."""
+        ...
+
+    def append_entries(self, rows: Sequence[tuple[int, bytes, bytes, str]]) -> None:
+        """Insert ``(index, entry, digest, type)`` rows in index order (one batched statement)."""
         ...
 
     def add_hashes(self, start: int, hashes: Sequence[bytes]) -> None:

@@ -166,6 +166,18 @@ class _PostgresTransaction:
         row = self._one("SELECT idx FROM {s}.entries WHERE digest = %s", (digest,))
         return None if row is None else int(row[0])
 
+    def indexes_of(self, digests: Sequence[bytes]) -> dict[bytes, int]:
+        if not digests:
+            return {}
+        if not self.live:
+            raise InternalError(Code.INTERNAL, "a ledger transaction was used after it ended")
+        with _errors(), self._c.cursor() as cursor:
+            cursor.execute(
+                _query("SELECT digest, idx FROM {s}.entries WHERE digest = ANY(%s)", self._schema),
+                (list(digests),),
+            )
+            return {bytes(d): int(i) for d, i in cursor.fetchall()}
+
     def read_entry(self, index: int) -> bytes | None:
         row = self._one("SELECT entry FROM {s}.entries WHERE idx = %s", (index,))
         return None if row is None else bytes(row[0])
@@ -215,6 +227,20 @@ class _PostgresTransaction:
             "INSERT INTO {s}.entries (idx, entry, digest, type) VALUES (%s, %s, %s, %s)",
             (index, entry, digest, type_),
         )
+
+    def append_entries(self, rows: Sequence[tuple[int, bytes, bytes, str]]) -> None:
+        if not rows:
+            return
+        if not self.live:
+            raise InternalError(Code.INTERNAL, "a ledger transaction was used after it ended")
+        with _errors(), self._c.cursor() as cursor:
+            cursor.executemany(
+                _query(
+                    "INSERT INTO {s}.entries (idx, entry, digest, type) VALUES (%s, %s, %s, %s)",
+                    self._schema,
+                ),
+                rows,
+            )
 
     def add_hashes(self, start: int, hashes: Sequence[bytes]) -> None:
         if not self.live:

@@ -56,6 +56,18 @@ class _SQLiteTransaction:
         row = self._c.execute("SELECT idx FROM entries WHERE digest = ?", (digest,)).fetchone()
         return None if row is None else int(row[0])
 
+    def indexes_of(self, digests: Sequence[bytes]) -> dict[bytes, int]:
+        found: dict[bytes, int] = {}
+        for start in range(0, len(digests), 500):  # stay below SQLite's variable limit
+            chunk = tuple(digests[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._c.execute(
+                f"SELECT digest, idx FROM entries WHERE digest IN ({marks})",  # noqa: S608
+                chunk,
+            )
+            found.update((bytes(d), int(i)) for d, i in rows)
+        return found
+
     def read_entry(self, index: int) -> bytes | None:
         row = self._c.execute("SELECT entry FROM entries WHERE idx = ?", (index,)).fetchone()
         return None if row is None else bytes(row[0])
@@ -92,6 +104,11 @@ class _SQLiteTransaction:
         self._c.execute(
             "INSERT INTO entries (idx, entry, digest, type) VALUES (?, ?, ?, ?)",
             (index, entry, digest, type_),
+        )
+
+    def append_entries(self, rows: Sequence[tuple[int, bytes, bytes, str]]) -> None:
+        self._c.executemany(
+            "INSERT INTO entries (idx, entry, digest, type) VALUES (?, ?, ?, ?)", rows
         )
 
     def add_hashes(self, start: int, hashes: Sequence[bytes]) -> None:
