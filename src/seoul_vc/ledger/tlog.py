@@ -439,9 +439,14 @@ def check_inclusion(proof: InclusionProof, size: int, root: Hash, index: int, le
             got=len(proof.hashes),
         )
     _check_hashes(proof.hashes, root, leaf)
+    # The hot loop of every proof check: SHA-256 called directly, no helper per step.
+    sha256, prefix = hashlib.sha256, _NODE_PREFIX
     running = bytes(leaf)
     for sibling_is_left, sibling in zip(steps, proof.hashes, strict=True):
-        running = _node(sibling, running) if sibling_is_left else _node(running, sibling)
+        if sibling_is_left:
+            running = sha256(prefix + sibling + running).digest()
+        else:
+            running = sha256(prefix + running + sibling).digest()
     if running != root:
         raise VerificationError(
             Code.INCLUSION_PROOF_INVALID,
@@ -533,8 +538,10 @@ def _check_sizes(**sizes: int) -> None:
 
 
 def _check_hashes(path: Sequence[Hash], *hashes: Hash) -> None:
-    if not all(_is_hash(h) for h in (*hashes, *path)):
-        raise VerificationError(Code.PROOF_ARGUMENTS_INVALID, "a hash is not 32 bytes")
+    values: tuple[object, ...] = (*hashes, *path)  # typed as Hash, but may come from anywhere
+    for value in values:
+        if not isinstance(value, bytes) or len(value) != HASH_SIZE:
+            raise VerificationError(Code.PROOF_ARGUMENTS_INVALID, "a hash is not 32 bytes")
 
 
 def _is_power_of_two(n: int) -> bool:
