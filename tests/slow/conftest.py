@@ -141,3 +141,25 @@ def writers(tmp_path: Path) -> Iterator[Callable[..., Writer]]:
     for writer in started:
         if writer.proc.returncode is None:
             writer.kill()
+
+
+@pytest.fixture
+def agency_key_file(store_url: str, tmp_path: Path) -> Path:
+    """Create the log with a grant of ``note.add`` to a new agency key; return its key file."""
+    from seoul_vc.keys import PrivateKey
+    from seoul_vc.ledger.entry import signer_did
+    from seoul_vc.ledger.log import Ledger
+
+    agency = PrivateKey.generate("ES256")
+    ledger = Ledger.open(store_url)
+    try:
+        ledger.genesis(
+            origin="ledger.seoul.example/slow",
+            operator=PrivateKey.generate(),
+            grants={signer_did(agency.public_key): ["note.add"]},
+        )
+    finally:
+        ledger.close()
+    key_file = tmp_path / "agency.jwk"
+    agency.save(key_file)
+    return key_file

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from seoul_vc.keys import PrivateKey
-from seoul_vc.ledger.entry import Entry, signer_did
+from seoul_vc.ledger.entry import Entry
 from seoul_vc.ledger.log import Ledger
 from seoul_vc.ledger.store import open_store
 
@@ -29,28 +28,11 @@ PROCESSES = 8
 APPENDS = 500
 
 
-def _genesis(url: str, folder: Path) -> Path:
-    """Create the log with a grant of ``note.add`` to a new agency key; return its key file."""
-    agency = PrivateKey.generate("ES256")
-    ledger = Ledger.open(url)
-    try:
-        ledger.genesis(
-            origin="ledger.seoul.example/concurrency",
-            operator=PrivateKey.generate(),
-            grants={signer_did(agency.public_key): ["note.add"]},
-        )
-    finally:
-        ledger.close()
-    key_file = folder / "agency.jwk"
-    agency.save(key_file)
-    return key_file
-
-
 def test_eight_processes_append_one_contiguous_log(
-    store_url: str, writers: Callable[..., Any], tmp_path: Path
+    store_url: str, writers: Callable[..., Any], agency_key_file: Path
 ) -> None:
     """8 processes x 500 appends: 4,001 entries, contiguous, as receipted, audited."""
-    key_file = _genesis(store_url, tmp_path)
+    key_file = agency_key_file
     children = [
         writers("burst", store_url, str(key_file), str(n), str(APPENDS), stdin=True)
         for n in range(PROCESSES)

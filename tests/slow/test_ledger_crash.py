@@ -31,8 +31,6 @@ from typing import Any
 
 import pytest
 
-from seoul_vc.keys import PrivateKey
-from seoul_vc.ledger.entry import signer_did
 from seoul_vc.ledger.log import Ledger
 from seoul_vc.ledger.store import open_store
 
@@ -43,28 +41,11 @@ KILLS = 24
 MAX_RUN_SECONDS = 0.4
 
 
-def _genesis(url: str, folder: Path) -> Path:
-    """Create the log with a grant of ``note.add`` to a new agency key; return its key file."""
-    agency = PrivateKey.generate("ES256")
-    ledger = Ledger.open(url)
-    try:
-        ledger.genesis(
-            origin="ledger.seoul.example/crash",
-            operator=PrivateKey.generate(),
-            grants={signer_did(agency.public_key): ["note.add"]},
-        )
-    finally:
-        ledger.close()
-    key_file = folder / "agency.jwk"
-    agency.save(key_file)
-    return key_file
-
-
 def test_sigkilled_writer_loses_no_acknowledged_append(
-    store_url: str, writers: Callable[..., Any], tmp_path: Path
+    store_url: str, writers: Callable[..., Any], agency_key_file: Path
 ) -> None:
     """Twenty-odd SIGKILLs at random moments: every receipt's entry stays, the log audits."""
-    key_file = _genesis(store_url, tmp_path)
+    key_file = agency_key_file
     seed = secrets.randbits(32)
     rng = random.Random(seed)  # noqa: S311 - picks kill moments, not secrets
     acknowledged: dict[int, bytes] = {}
