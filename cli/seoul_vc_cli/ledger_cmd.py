@@ -147,6 +147,16 @@ def _write(path: Path, text: str) -> None:
         ) from exc
 
 
+def _emit_note(result: dict[str, Any], note: str, out: Path | None, saved: str) -> None:
+    """Print a note, or write it to ``out`` and print ``saved`` (a one-line summary)."""
+    if out is None:
+        emit(result, note.rstrip("\n"))
+        return
+    _write(out, note)
+    result["file"] = str(out)
+    emit(result, saved)
+
+
 class _DuplicateMemberError(ValueError):
     pass
 
@@ -359,13 +369,9 @@ def checkpoint(
         "log_vkey": vkey,
         "note": note,
     }
-    if out is not None:
-        _write(out, note)
-        result["file"] = str(out)
-        human = f"checkpoint of size {cp.size} written to {out}\nlog vkey    {vkey}"
-    else:
-        human = note.rstrip("\n")
-    emit(result, human)
+    _emit_note(
+        result, note, out, f"checkpoint of size {cp.size} written to {out}\nlog vkey    {vkey}"
+    )
 
 
 @app.command("cosign")
@@ -434,13 +440,12 @@ def cosign(
         "witness_vkey": vkey,
         "note": cosigned,
     }
-    if out is not None:
-        _write(out, cosigned)
-        result["file"] = str(out)
-        human = f"cosigned checkpoint of size {cp.size} written to {out}\nwitness vkey {vkey}"
-    else:
-        human = cosigned.rstrip("\n")
-    emit(result, human)
+    _emit_note(
+        result,
+        cosigned,
+        out,
+        f"cosigned checkpoint of size {cp.size} written to {out}\nwitness vkey {vkey}",
+    )
 
 
 @app.command("prove")

@@ -22,6 +22,7 @@ import base58
 from seoul_vc.errors import Code, MalformedInputError
 
 __all__ = [
+    "b64_hash_decode",
     "b64url_decode",
     "b64url_encode",
     "decode_multibase_base58btc",
@@ -35,6 +36,7 @@ _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 _B64URL_VALUE = {c: i for i, c in enumerate(_B64URL_ALPHABET)}
 _B64URL_TO_STD = bytes.maketrans(b"-_", b"+/")
 _PADDING = (b"", b"", b"==", b"=")
+_B64_HASH_RE = re.compile(r"[A-Za-z0-9+/]{43}=")
 _B58_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
 _DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
 
@@ -84,6 +86,27 @@ def b64url_decode(text: str, *, what: str = "value") -> bytes:
         raise MalformedInputError(
             Code.INVALID_ENCODING, f"{what} is not base64url", field=what
         ) from exc
+
+
+def b64_hash_decode(text: object, *, what: str = "hash") -> bytes:
+    """Decode a 32-byte hash written in canonical padded standard base64 (RFC 4648 §4).
+
+    This is how checkpoints (C2SP tlog-checkpoint) and RFC 6962-style JSON write hashes.
+
+    Raises:
+        MalformedInputError: ``invalid_encoding`` unless ``text`` is exactly 44 characters of
+            standard base64 with one ``=`` and zero unused bits (RFC 4648 §3.5).
+    """
+    if not isinstance(text, str) or _B64_HASH_RE.fullmatch(text) is None:
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} is not padded base64 of 32 bytes", field=what
+        )
+    raw = base64.b64decode(text)  # the regex admits only alphabet characters
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} is not canonical base64", field=what
+        )
+    return raw
 
 
 def encode_multibase_base58btc(data: bytes) -> str:

@@ -56,11 +56,9 @@ Example:
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import fcntl
 import os
-import re
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -68,7 +66,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from seoul_vc._encoding import parse_decimal
+from seoul_vc._encoding import b64_hash_decode, parse_decimal
 from seoul_vc._json import JSONObject, JSONValue, canonical, loads_object
 from seoul_vc.clock import Clock, SystemClock
 from seoul_vc.errors import (
@@ -79,7 +77,13 @@ from seoul_vc.errors import (
     StorageError,
     VerificationError,
 )
-from seoul_vc.ledger.checkpoint import Checkpoint, CosignerKey, parse_checkpoint
+from seoul_vc.ledger.checkpoint import (
+    MAX_TIMESTAMP,
+    ORIGIN_RE,
+    Checkpoint,
+    CosignerKey,
+    parse_checkpoint,
+)
 from seoul_vc.ledger.note import MAX_NOTE_BYTES, NoteVerifier, open_note
 from seoul_vc.ledger.tlog import (
     EMPTY_ROOT,
@@ -95,9 +99,6 @@ __all__ = ["MAX_STATE_BYTES", "Witness"]
 MAX_STATE_BYTES: Final = 16 * 1024 * 1024
 _STATE_VERSION: Final = 1
 _STATE_DEPTH: Final = 3
-_MAX_TIMESTAMP: Final = 2**63 - 1
-_ORIGIN_RE: Final = re.compile(r"[^\n]+")
-_B64_32_RE: Final = re.compile(r"[A-Za-z0-9+/]{43}=")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,7 +135,7 @@ class Witness:
         clock: Clock | None = None,
     ) -> None:
         for origin in logs:
-            if _ORIGIN_RE.fullmatch(origin) is None:
+            if ORIGIN_RE.fullmatch(origin) is None:
                 raise ConfigurationError(Code.BAD_ARGUMENT, "an origin is one non-empty line")
         self._key = key
         self._logs = dict(logs)
@@ -369,7 +370,7 @@ def _decode_state(data: bytes) -> dict[str, _Cosigned]:
         raise MalformedInputError(Code.MALFORMED, "unknown witness state version")
     states: dict[str, _Cosigned] = {}
     for origin, entry in logs.items():
-        if _ORIGIN_RE.fullmatch(origin) is None or not isinstance(entry, dict):
+        if ORIGIN_RE.fullmatch(origin) is None or not isinstance(entry, dict):
             raise MalformedInputError(Code.MALFORMED, "witness state has a bad entry")
         if set(entry) != {"root", "size", "timestamp"}:
             raise MalformedInputError(Code.MALFORMED, "witness state has a bad entry")
@@ -380,19 +381,11 @@ def _decode_state(data: bytes) -> dict[str, _Cosigned]:
             raise MalformedInputError(Code.MALFORMED, "witness state has a bad entry")
         size = parse_decimal(size_text, what="witness state size")
         timestamp = parse_decimal(time_text, what="witness state timestamp")
-        if size > MAX_TREE_SIZE or timestamp > _MAX_TIMESTAMP:
+        if size > MAX_TREE_SIZE or timestamp > MAX_TIMESTAMP:
             raise MalformedInputError(Code.MALFORMED, "witness state value out of range")
         states[origin] = _Cosigned(size=size, root=_decode_root(root_text), timestamp=timestamp)
     return states
 
 
 def _decode_root(text: str) -> Hash:
-    if _B64_32_RE.fullmatch(text) is None:
-        raise MalformedInputError(Code.MALFORMED, "witness state root is not base64 of 32 bytes")
-    try:
-        root = base64.b64decode(text, validate=True)
-    except binascii.Error:  # pragma: no cover - excluded by the regex
-        raise MalformedInputError(Code.MALFORMED, "witness state root is not base64") from None
-    if base64.b64encode(root).decode() != text:
-        raise MalformedInputError(Code.MALFORMED, "witness state root is not canonical base64")
-    return Hash(root)
+    return Hash(b64_hash_decode(text, what="witness state root"))
