@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from seoul_vc import _json
@@ -76,13 +76,20 @@ def public_key_of_signer(did: str) -> PublicKey:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Entry:
-    """A signed ledger entry. Build with :func:`sign_entry` or :meth:`from_bytes`."""
+    """A signed ledger entry. Build with :func:`sign_entry` or :meth:`from_bytes`.
+
+    Both constructors already hold the canonical bytes and keep them, so appending does not
+    serialise the entry again. The bytes are what the log stores, while the signature is
+    checked over the live members: an entry whose ``body`` was changed after signing fails
+    :meth:`verify_signature`, so the two can never disagree in the log.
+    """
 
     type: str
     body: JSONObject
     signer: str
     time: int
     sig: str
+    _bytes: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def signing_input(self) -> bytes:
         """Return the bytes the signer signed (domain prefix + JCS without ``sig``)."""
@@ -106,7 +113,10 @@ class Entry:
 
     def to_bytes(self) -> bytes:
         """Return the canonical bytes: the Merkle leaf."""
-        return _json.canonical(self.to_json())
+        if self._bytes is None:
+            object.__setattr__(self, "_bytes", _json.canonical(self.to_json()))
+            assert self._bytes is not None  # noqa: S101 - narrows for the type checker
+        return self._bytes
 
     def digest(self) -> bytes:
         """Return SHA-256 of the canonical bytes (identifies duplicates)."""

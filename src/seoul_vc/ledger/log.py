@@ -62,7 +62,6 @@ if TYPE_CHECKING:
 __all__ = ["AuditReport", "Ledger", "Receipt"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Receipt:
     """Proof of an append: where the entry is and the tree head right after it.
 
@@ -70,15 +69,47 @@ class Receipt:
         index: the entry's position in the log.
         leaf_hash: RFC 9162 leaf hash of the entry's canonical bytes.
         size: the tree size the receipt's root is for (at least ``index + 1``).
-        root_hash: the root at ``size``.
+        root_hash: the root at ``size`` (folded from the tree's right edge on first access).
         duplicate: the entry was already in the log; nothing was appended.
     """
 
-    index: int
-    leaf_hash: bytes
-    size: int
-    root_hash: bytes
-    duplicate: bool = False
+    __slots__ = ("_frontier", "_root", "duplicate", "index", "leaf_hash", "size")
+
+    def __init__(
+        self, *, index: int, leaf_hash: bytes, frontier: tlog.Frontier, duplicate: bool = False
+    ) -> None:
+        self.index = index
+        self.leaf_hash = leaf_hash
+        self.size = frontier.size
+        self.duplicate = duplicate
+        self._frontier = frontier
+        self._root: bytes | None = None
+
+    @property
+    def root_hash(self) -> bytes:
+        """The RFC 9162 root of the tree of ``size`` entries."""
+        if self._root is None:
+            self._root = self._frontier.root()
+        return self._root
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Receipt):
+            return NotImplemented
+        return (self.index, self.leaf_hash, self.size, self.root_hash, self.duplicate) == (
+            other.index,
+            other.leaf_hash,
+            other.size,
+            other.root_hash,
+            other.duplicate,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"Receipt(index={self.index}, size={self.size}, "
+            f"root_hash={self.root_hash.hex()}, duplicate={self.duplicate})"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,35 +144,6 @@ class _BatchState:
         self.writes[(app, key)] = value
 
 
-class _BatchHashes:
-    """A HashReader over the store plus the hashes this batch has computed so far."""
-
-    def __init__(self, tx: Transaction) -> None:
-        self._tx = tx
-        self._start: int | None = None
-        self.new: list[bytes] = []
-
-    def add(self, n: int, hashes: Sequence[bytes]) -> None:
-        if self._start is None:
-            self._start = tlog.stored_hash_count(n)
-        self.new.extend(hashes)
-
-    def read_hashes(self, indexes: Sequence[int]) -> Sequence[tlog.Hash]:
-        start = self._start
-        if start is None:
-            return self._tx.read_hashes(indexes)
-        old = [i for i in indexes if i < start]
-        found = dict(zip(old, self._tx.read_hashes(old), strict=False)) if old else {}
-        out: list[tlog.Hash] = []
-        for i in indexes:
-            if i >= start:
-                if i - start < len(self.new):
-                    out.append(tlog.Hash(self.new[i - start]))
-            elif i in found:
-                out.append(found[i])
-        return out
-
-
 class _TxState:
     """The StateReader applications see: JSON values over a transaction."""
 
@@ -153,21 +155,6 @@ class _TxState:
         if raw is None:
             return None
         return _json.loads(raw, max_bytes=len(raw), max_depth=64, what="ledger state")
-
-
-class _Frontier:
-    """A tlog.HashReader holding only the right edge of a tree being recomputed."""
-
-    def __init__(self) -> None:
-        self._by_level: dict[int, tuple[int, bytes]] = {}
-
-    def read_hashes(self, indexes: Sequence[int]) -> Sequence[tlog.Hash]:
-        known = {i: h for i, h in self._by_level.values()}
-        return [tlog.Hash(known[i]) for i in indexes if i in known]
-
-    def add(self, n: int, hashes: Sequence[bytes]) -> None:
-        for level, value in enumerate(hashes):
-            self._by_level[level] = (tlog.stored_hash_index(level, n >> level), value)
 
 
 class Ledger:
@@ -192,6 +179,7 @@ class Ledger:
         self._clock = clock or SystemClock()
         self._limits = limits or Limits()
         self._apps: dict[str, Application] = {}
+        self._frontier: tlog.Frontier | None = None
         for app in apps if apps is not None else default_apps():
             for record_type in app.record_types:
                 if record_type in self._apps:
@@ -271,7 +259,35 @@ class Ledger:
             StateConflictError: the application refused the transition.
             StorageError, UnavailableError: the store failed or stayed busy.
         """
-        return self.append_many([entry])[0]
+        app, data = self._check(entry)
+        digest = hashlib.sha256(data).digest()
+        leaf = tlog.leaf_hash(data)
+        with self._store.write() as tx:
+            # Insert first (one statement: next index, duplicate check and insert), so a
+            # retried entry is recognised before its application could refuse it again.
+            index = tx.append_next(data, digest, entry.type)
+            duplicate = index is None
+            if index is None:
+                index = tx.index_of(digest)
+                if index is None:
+                    raise StorageError(Code.STORAGE, "a duplicate entry could not be found")
+                frontier = self._frontier_for(tx, tx.size())
+            else:
+                frontier = self._frontier_for(tx, index)
+                state = _TxState(tx)
+                self._check_authority(state, entry, app, index)
+                writes = app.apply(state, entry, index)
+                frontier, stored = frontier.append(leaf)
+                tx.add_hashes(tlog.stored_hash_count(index), stored)
+                for key, value in writes.items():
+                    tx.put_state(app.name, key, None if value is None else _json.canonical(value))
+        self._frontier = frontier
+        return Receipt(
+            index=index,
+            leaf_hash=leaf,
+            frontier=frontier,
+            duplicate=duplicate,
+        )
 
     def append_many(self, entries: Sequence[Entry]) -> list[Receipt]:
         """Append entries in one transaction (group commit): all are appended, or none.
@@ -287,12 +303,13 @@ class Ledger:
         checked = [(entry, *self._check(entry)) for entry in entries]
         with self._store.write() as tx:
             state = _BatchState(tx)
-            hashes = _BatchHashes(tx)
             size = start_size = tx.size()
+            frontier = self._frontier_for(tx, size)
             digests = [hashlib.sha256(data).digest() for _, _, data in checked]
             known = tx.indexes_of(digests)
             placed: list[tuple[int, bytes, bool]] = []
             rows: list[tuple[int, bytes, bytes, str]] = []
+            new_hashes: list[bytes] = []
             for (entry, app, data), digest in zip(checked, digests, strict=True):
                 leaf = tlog.leaf_hash(data)
                 earlier = known.get(digest)
@@ -302,21 +319,36 @@ class Ledger:
                 self._check_authority(state, entry, app, size)
                 for key, value in app.apply(state, entry, size).items():
                     state.put(app.name, key, value)
-                hashes.add(size, tlog.stored_hashes_for_record(size, leaf, hashes))
+                frontier, stored = frontier.append(leaf)
+                new_hashes.extend(stored)
                 rows.append((size, data, digest, entry.type))
                 known[digest] = size
                 placed.append((size, leaf, False))
                 size += 1
-            tx.append_entries(rows)
-            tx.add_hashes(tlog.stored_hash_count(start_size), hashes.new)
+            if rows:
+                tx.append_entries(rows)
+                tx.add_hashes(tlog.stored_hash_count(start_size), new_hashes)
             for (app_name, key), value in state.writes.items():
                 tx.put_state(app_name, key, None if value is None else _json.canonical(value))
-            # One root for the whole batch: every receipt is for the tree head after it.
-            root = tlog.tree_hash(size, hashes)
+        # Only a committed frontier is cached; the next writer checks it against the size.
+        self._frontier = frontier
         return [
-            Receipt(index=i, leaf_hash=leaf, size=size, root_hash=root, duplicate=dup)
+            # One tree head for the whole batch: every receipt is for the size after it.
+            Receipt(index=i, leaf_hash=leaf, frontier=frontier, duplicate=dup)
             for i, leaf, dup in placed
         ]
+
+    def _frontier_for(self, tx: Transaction, size: int) -> tlog.Frontier:
+        """The tree's right edge at ``size``: cached from this ledger's last commit, or read.
+
+        The log is append-only, so a cached frontier of the same size is the current one;
+        if another writer (thread, process or server) appended since, the sizes differ and
+        the ``popcount(size)`` edge hashes are read again in one query.
+        """
+        cached = self._frontier
+        if cached is not None and cached.size == size:
+            return cached
+        return tlog.Frontier.load(size, tx)
 
     def _check_authority(
         self, state: StateReader, entry: Entry, app: Application, size: int
@@ -420,7 +452,7 @@ class Ledger:
         Raises:
             StorageError: ``ledger_tampered`` with ``details["index"]`` the first bad entry.
         """
-        frontier = _Frontier()
+        frontier = tlog.Frontier.empty()
         with self._store.read() as tx:
             size = tx.size()
             stored = tx.iter_hashes()
@@ -428,16 +460,17 @@ class Ledger:
                 if index != expected_index:
                     raise _tampered(expected_index, "an entry is missing")
                 self._audit_entry(index, data, verify_signatures)
-                hashes = tlog.stored_hashes_for_record(index, tlog.leaf_hash(data), frontier)
+                frontier, hashes = frontier.append(tlog.leaf_hash(data))
                 start = tlog.stored_hash_count(index)
                 for offset, value in enumerate(hashes):
                     row = next(stored, None)
                     if row is None or row != (start + offset, value):
                         raise _tampered(index, "a stored tree hash disagrees with the entries")
-                frontier.add(index, hashes)
             if next(stored, None) is not None:
                 raise _tampered(size, "tree hashes exist beyond the last entry")
-            root = tlog.tree_hash(size, tx)
+            if frontier.size != size:
+                raise _tampered(frontier.size, "an entry is missing")
+            root = frontier.root()
             latest = tx.latest_checkpoint()
             checkpoint_size = None
             if latest is not None:

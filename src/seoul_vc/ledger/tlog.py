@@ -65,6 +65,7 @@ __all__ = [
     "HASH_SIZE",
     "MAX_TREE_SIZE",
     "ConsistencyProof",
+    "Frontier",
     "Hash",
     "HashReader",
     "InclusionProof",
@@ -231,6 +232,85 @@ def stored_hashes_for_record(n: int, leaf: Hash, read: HashReader) -> list[Hash]
     for index in siblings:
         new.append(_node(got[index], new[-1]))
     return new
+
+
+class Frontier:
+    """The right edge of a tree: one complete-subtree hash per one-bit of its size.
+
+    The tree of ``size`` records is the complete subtrees of ``size``'s binary expansion,
+    largest (leftmost) first, and RFC 9162's split rule makes its root the right fold of
+    their hashes. Those hashes are all an appender needs: appending record ``n`` joins its
+    leaf with the subtrees of ``n``'s trailing one-bits (its left siblings), which yields the
+    same stored hashes as :func:`stored_hashes_for_record` with no reads, and the new root
+    is a fold over at most 64 hashes. A frontier is immutable; :meth:`append` returns a new one.
+
+    Example:
+        >>> f = Frontier.empty()
+        >>> for entry in [b"alpha", b"beta", b"gamma"]:
+        ...     f, stored = f.append(leaf_hash(entry))
+        >>> f.size, len(stored)
+        (3, 1)
+    """
+
+    __slots__ = ("_edge", "size")
+
+    def __init__(self, size: int, edge: tuple[Hash, ...]) -> None:
+        # edge[i] is the subtree of the i-th one-bit of size, lowest bit first.
+        self.size = size
+        self._edge = edge
+
+    @classmethod
+    def empty(cls) -> Frontier:
+        """Return the frontier of the empty tree."""
+        return cls(0, ())
+
+    @classmethod
+    def load(cls, size: int, read: HashReader) -> Frontier:
+        """Read the frontier of the ``size``-record tree: ``popcount(size)`` hashes, one call.
+
+        Raises:
+            ConfigurationError: ``bad_argument`` if ``size`` is out of range.
+            InternalError: ``internal`` if ``read`` breaks the :class:`HashReader` contract.
+        """
+        _require_size(size, "size")
+        levels = [level for level in range(size.bit_length()) if size >> level & 1]
+        indexes = [_stored_index(level, (size >> level) - 1) for level in levels]
+        got = _read(read, indexes)
+        return cls(size, tuple(got[i] for i in indexes))
+
+    def append(self, leaf: Hash) -> tuple[Frontier, list[Hash]]:
+        """Append record ``self.size``; return the new frontier and the hashes to store.
+
+        The stored hashes are the leaf and one parent per trailing one-bit of the old size,
+        lowest level first, exactly :func:`stored_hashes_for_record`'s result.
+
+        Raises:
+            ConfigurationError: ``bad_argument`` if the tree is full.
+            MalformedInputError: ``malformed`` if ``leaf`` is not a 32-byte hash.
+        """
+        n = self.size
+        if n >= MAX_TREE_SIZE:
+            raise ConfigurationError(Code.BAD_ARGUMENT, "the tree is full", n=n)
+        if not _is_hash(leaf):
+            raise MalformedInputError(Code.MALFORMED, "a leaf hash is not 32 bytes")
+        ones = (~n & (n + 1)).bit_length() - 1  # trailing one-bits: the lowest edge entries
+        edge = self._edge
+        stored = [leaf]
+        current = leaf
+        for i in range(ones):  # edge[i] is the level-i left sibling
+            current = _node(edge[i], current)
+            stored.append(current)
+        return Frontier(n + 1, (current, *edge[ones:])), stored
+
+    def root(self) -> Hash:
+        """Return MTH(D[0:size]) (RFC 9162 §2.1.1): the right fold of the edge."""
+        edge = self._edge
+        if not edge:
+            return EMPTY_ROOT
+        current = edge[0]
+        for left in edge[1:]:
+            current = _node(left, current)
+        return current
 
 
 # -- roots and proofs ---------------------------------------------------------------------------

@@ -190,6 +190,47 @@ def test_revoked_grant_stops_signer(fx: Fixture) -> None:
     assert code_of(fx.ledger.append, fx.add(1)) == "untrusted_signer"
 
 
+def test_retry_is_a_duplicate_even_when_the_application_would_now_refuse(fx: Fixture) -> None:
+    """A retried entry is recognised before its transition would refuse it.
+
+    The counter is full, yet the retry of the entry that filled it still gets its receipt.
+    """
+    entry = fx.add(100)
+    first = fx.ledger.append(entry)
+    again = fx.ledger.append(entry)
+    assert again.duplicate
+    assert again.index == first.index
+    assert [r.duplicate for r in fx.ledger.append_many([entry])] == [True]
+
+
+def test_two_ledgers_on_one_store_follow_each_other(fx: Fixture) -> None:
+    """A ledger's cached tree edge is checked against the size.
+
+    Appends through another handle are seen, and receipts from both agree with the tree.
+    """
+    other = fx.open()
+    try:
+        for i in range(12):
+            writer = fx.ledger if i % 3 else other
+            receipt = writer.append(fx.add(1))
+            assert receipt.root_hash == fx.ledger.root(receipt.size)
+            batch = writer.append_many([fx.add(1), fx.add(1)])
+            assert batch[-1].root_hash == other.root(batch[-1].size)
+        assert fx.ledger.audit().size == other.size == 37
+    finally:
+        other.close()
+
+
+def test_refused_append_leaves_no_trace_in_the_next_receipt(fx: Fixture) -> None:
+    """After a refused append rolls back, the next receipt's root is the stored tree's."""
+    fx.ledger.append(fx.add(90))
+    assert code_of(fx.ledger.append, fx.add(20)) == "conflict"
+    assert code_of(fx.ledger.append_many, [fx.add(5), fx.add(20)]) == "conflict"
+    receipt = fx.ledger.append(fx.add(1))
+    assert (receipt.index, receipt.size) == (2, 3)
+    assert receipt.root_hash == fx.ledger.root() == fx.ledger.audit().root_hash
+
+
 def test_append_many_is_all_or_nothing(fx: Fixture) -> None:
     """A batch with one refused entry appends none of them."""
     size = fx.ledger.size

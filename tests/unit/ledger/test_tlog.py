@@ -353,6 +353,41 @@ def test_every_tree_hash_up_to_2000_is_the_naive_mth() -> None:
         assert BIG.tree_hash(size) == ORACLE.mth(0, size), size
 
 
+def test_frontier_appends_store_what_stored_hashes_for_record_stores() -> None:
+    """Growing a Frontier yields the stored-hash sequence and every root, with no reads."""
+    frontier = tlog.Frontier.empty()
+    produced: list[Hash] = []
+    for n, entry in enumerate(ENTRIES[:SAMPLED_SIZE]):
+        frontier, stored = frontier.append(tlog.leaf_hash(entry))
+        produced.extend(stored)
+        assert frontier.size == n + 1
+        assert frontier.root() == ORACLE.mth(0, n + 1), n
+    assert produced == BIG.hashes[: tlog.stored_hash_count(SAMPLED_SIZE)]
+    assert tlog.Frontier.empty().root() == tlog.EMPTY_ROOT
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 7, 8, 1023, 1024, 1365, SAMPLED_SIZE])
+def test_frontier_loads_popcount_hashes_in_one_read(size: int) -> None:
+    """Frontier.load reads one hash per one-bit of the size, then continues the tree."""
+    with BIG.budget(size, size.bit_count()):
+        frontier = tlog.Frontier.load(size, BIG)
+    assert frontier.root() == ORACLE.mth(0, size)
+    if size < SAMPLED_SIZE:
+        grown, _ = frontier.append(tlog.leaf_hash(ENTRIES[size]))
+        assert grown.root() == ORACLE.mth(0, size + 1)
+
+
+def test_frontier_refuses_bad_leaves_and_sizes() -> None:
+    """A leaf that is not 32 bytes, a negative size or a full tree is refused with a code."""
+    with pytest.raises(MalformedInputError):
+        tlog.Frontier.empty().append(Hash(b"short"))
+    with pytest.raises(ConfigurationError):
+        tlog.Frontier.load(-1, BIG)
+    full = tlog.Frontier(tlog.MAX_TREE_SIZE, ())
+    with pytest.raises(ConfigurationError):
+        full.append(tlog.leaf_hash(b"x"))
+
+
 # -- proofs: exhaustive for small trees, sampled for larger ones ---------------------------------
 
 

@@ -57,6 +57,13 @@ class Transaction(Protocol):
         """Insert entry ``index`` (which must equal the current size)."""
         ...
 
+    def append_next(self, entry: bytes, digest: bytes, type_: str) -> int | None:
+        """Insert an entry at index ``size()`` unless ``digest`` is already in the log.
+
+        One statement: returns the new index, or ``None`` for a duplicate (nothing written).
+        """
+        ...
+
     def append_entries(self, rows: Sequence[tuple[int, bytes, bytes, str]]) -> None:
         """Insert ``(index, entry, digest, type)`` rows in index order (one batched statement)."""
         ...

@@ -228,6 +228,15 @@ class _PostgresTransaction:
             (index, entry, digest, type_),
         )
 
+    def append_next(self, entry: bytes, digest: bytes, type_: str) -> int | None:
+        row = self._one(
+            "INSERT INTO {s}.entries (idx, entry, digest, type) "
+            "SELECT COALESCE(MAX(idx) + 1, 0), %s, %s, %s FROM {s}.entries "
+            "ON CONFLICT (digest) DO NOTHING RETURNING idx",
+            (entry, digest, type_),
+        )
+        return None if row is None else int(row[0])
+
     def append_entries(self, rows: Sequence[tuple[int, bytes, bytes, str]]) -> None:
         if not rows:
             return

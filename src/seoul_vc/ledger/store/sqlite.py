@@ -106,6 +106,16 @@ class _SQLiteTransaction:
             (index, entry, digest, type_),
         )
 
+    def append_next(self, entry: bytes, digest: bytes, type_: str) -> int | None:
+        # Two statements: SQLite evaluates MAX() inside INSERT ... SELECT by a scan.
+        index = self.size()
+        cursor = self._c.execute(
+            "INSERT INTO entries (idx, entry, digest, type) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (digest) DO NOTHING",
+            (index, entry, digest, type_),
+        )
+        return index if cursor.rowcount == 1 else None
+
     def append_entries(self, rows: Sequence[tuple[int, bytes, bytes, str]]) -> None:
         self._c.executemany(
             "INSERT INTO entries (idx, entry, digest, type) VALUES (?, ?, ?, ?)", rows
