@@ -485,7 +485,8 @@ def check_inclusion(proof: InclusionProof, size: int, root: Hash, index: int, le
     """Check that ``leaf`` is entry ``index`` of the ``size``-entry tree with ``root``.
 
     Runs the verification algorithm of RFC 9162 §2.1.3.2. The proof's length is fixed by
-    ``index`` and ``size`` and is checked first, so an oversized proof costs nothing.
+    ``index`` and ``size``; hashing stops at the first hash past it, so an oversized proof
+    costs at most ``bit_length(size - 1)`` hashes.
 
     Args:
         proof: the inclusion proof, as from :func:`prove_inclusion`.
@@ -510,23 +511,29 @@ def check_inclusion(proof: InclusionProof, size: int, root: Hash, index: int, le
             index=index,
             size=size,
         )
-    steps = _inclusion_steps(index, size)
-    if len(proof.hashes) != len(steps):
-        raise VerificationError(
-            Code.PROOF_ARGUMENTS_INVALID,
-            "the inclusion proof has the wrong length",
-            expected=len(steps),
-            got=len(proof.hashes),
-        )
-    _check_hashes(proof.hashes, root, leaf)
-    # The hot loop of every proof check: SHA-256 called directly, no helper per step.
+    hashes = proof.hashes
+    _check_hashes(hashes, root, leaf)
+    # The hot loop of every proof check, RFC 9162 §2.1.3.2 steps 3-4 fused with hashing:
+    # fn is the node's index and sn the last index at its level. A proof longer than the
+    # walk fails as soon as sn reaches 0, so an oversized proof costs nothing extra.
     sha256, prefix = hashlib.sha256, _NODE_PREFIX
+    fn, sn = index, size - 1
     running = bytes(leaf)
-    for sibling_is_left, sibling in zip(steps, proof.hashes, strict=True):
-        if sibling_is_left:
+    for sibling in hashes:
+        if sn == 0:
+            raise _wrong_length()
+        if fn & 1 or fn == sn:
             running = sha256(prefix + sibling + running).digest()
+            # Skip levels where the node is its own parent (the right edge of the tree).
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
         else:
             running = sha256(prefix + running + sibling).digest()
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise _wrong_length()
     if running != root:
         raise VerificationError(
             Code.INCLUSION_PROOF_INVALID,
@@ -534,6 +541,12 @@ def check_inclusion(proof: InclusionProof, size: int, root: Hash, index: int, le
             index=index,
             size=size,
         )
+
+
+def _wrong_length() -> VerificationError:
+    return VerificationError(
+        Code.PROOF_ARGUMENTS_INVALID, "the inclusion proof has the wrong length"
+    )
 
 
 def check_consistency(
