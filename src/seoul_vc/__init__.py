@@ -1,10 +1,11 @@
 """seoul_vc: verifiable credentials, DID wallets and a Merkle-log ledger for Seoul.
 
-The public surface: keys, DIDs, errors, limits, clocks, the :class:`Ledger` and its offline
-:class:`ProofBundle` (checked by :func:`verify_bundle`); issuers, verifiers and the Citizen
-Card wallet join as they land. Advanced rooms — :mod:`seoul_vc.jose` (compact JWS) and
-:mod:`seoul_vc.ledger.tlog` (Merkle proofs) — are importable but deliberately not re-exported:
-they are a hazmat layer.
+The public surface: keys, DIDs, errors, limits, clocks, credentials (:class:`Issuer`,
+:func:`present`, :class:`Verifier` with its :class:`VerificationReport`, and the
+:class:`TrustRegistry`), the :class:`Ledger` and its offline :class:`ProofBundle` (checked by
+:func:`verify_bundle`); the Citizen Card wallet joins as it lands. Advanced rooms —
+:mod:`seoul_vc.jose` (compact JWS) and :mod:`seoul_vc.ledger.tlog` (Merkle proofs) — are
+importable but deliberately not re-exported: they are a hazmat layer.
 
 Example:
     >>> import seoul_vc
@@ -15,6 +16,13 @@ Example:
 """
 
 from seoul_vc.clock import Clock, FixedClock, SystemClock
+from seoul_vc.credentials import (
+    Issuer,
+    TrustRegistry,
+    VerificationReport,
+    Verifier,
+    present,
+)
 from seoul_vc.did import (
     CachingResolver,
     MethodResolver,
@@ -52,6 +60,7 @@ __all__ = [
     "ConfigurationError",
     "FixedClock",
     "InternalError",
+    "Issuer",
     "KeyAlgorithm",
     "Ledger",
     "Limits",
@@ -67,13 +76,17 @@ __all__ = [
     "StateConflictError",
     "StorageError",
     "SystemClock",
+    "TrustRegistry",
     "UnavailableError",
     "VerificationError",
     "VerificationMethod",
+    "VerificationReport",
+    "Verifier",
     "__version__",
     "did_jwk",
     "did_key",
     "load_public_key",
+    "present",
     "resolve",
     "resolve_verification_method",
     "verify_bundle",

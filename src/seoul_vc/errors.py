@@ -72,6 +72,10 @@ class Code(StrEnum):
     """The key is well-formed but unsafe (small-order Ed25519 point)."""
     PRIVATE_KEY_MATERIAL = "private_key_material"
     """A public key was expected but private members (``d``...) were supplied."""
+    SCHEMA_VIOLATION = "schema_violation"
+    """A credential subject does not match its type's JSON Schema (``details["field"]``)."""
+    DISCLOSURE_MALFORMED = "disclosure_malformed"
+    """An SD-JWT disclosure is not a base64url JSON array of the right shape (RFC 9901 §4.2)."""
     # -- verification -----------------------------------------------------------------------
     UNSUPPORTED_ALGORITHM = "unsupported_algorithm"
     """``alg`` is not in the allow-list (EdDSA/Ed25519, ES256)."""
@@ -91,6 +95,27 @@ class Code(StrEnum):
     """Before ``nbf``/``iat``/``validFrom`` beyond the allowed clock skew."""
     DID_MISMATCH = "did_mismatch"
     """A resolved DID document does not describe the DID that was asked for."""
+    ISSUER_MISMATCH = "issuer_mismatch"
+    """The signing key's DID (``kid``) is not the credential's issuer."""
+    UNSUPPORTED_SD_ALG = "unsupported_sd_alg"
+    """``_sd_alg`` names a hash function other than sha-256 (RFC 9901 §4.1.1)."""
+    DISCLOSURE_UNREFERENCED = "disclosure_unreferenced"
+    """A disclosure's digest appears nowhere in the SD-JWT payload (RFC 9901 §7.1 step 5)."""
+    DISCLOSURE_REPEATED = "disclosure_repeated"
+    """A disclosure or digest appears more than once (RFC 9901 §7.1 step 4)."""
+    DISCLOSURE_CONFLICT = "disclosure_conflict"
+    """A disclosure names ``_sd``/``...``, overrides a claim, or discloses one that must stay
+    plain (RFC 9901 §7.1 step 3; SD-JWT VC §3.2.2)."""
+    KB_JWT_MISSING = "kb_jwt_missing"
+    """The credential is bound to a holder key (``cnf``) but no Key Binding JWT came with it."""
+    KB_JWT_INVALID = "kb_jwt_invalid"
+    """The Key Binding JWT is malformed, of the wrong ``typ``, or its ``iat`` is out of range."""
+    SD_HASH_MISMATCH = "sd_hash_mismatch"
+    """The KB-JWT's ``sd_hash`` is not the hash of the presentation it came with."""
+    AUDIENCE_MISMATCH = "audience_mismatch"
+    """The presentation was made for another audience (``aud``)."""
+    NONCE_MISMATCH = "nonce_mismatch"
+    """The presentation carries another nonce than the verifier's."""
     INCLUSION_PROOF_INVALID = "inclusion_proof_invalid"
     """A Merkle inclusion proof does not lead to the tree's root (RFC 9162 §2.1.3.2)."""
     CONSISTENCY_PROOF_INVALID = "consistency_proof_invalid"
@@ -116,9 +141,15 @@ class Code(StrEnum):
     """Fewer trusted witnesses cosigned a checkpoint than the witness policy requires."""
     UNTRUSTED_SIGNER = "untrusted_signer"
     """The signer of a ledger entry holds no authority for its record type."""
+    HOLDER_BINDING_MISSING = "holder_binding_missing"
+    """The verifier asked for a holder-bound presentation (aud, nonce) and got none."""
+    STATUS_UNCHECKED = "status_unchecked"
+    """The credential has a status entry and the verifier has no way to check it."""
     # -- state ---------------------------------------------------------------------------------
     CONSENT_EXHAUSTED = "consent_exhausted"
     """The consent's view budget is spent."""
+    NONCE_REPLAYED = "nonce_replayed"
+    """The verifier's nonce was already used by an earlier presentation."""
     CONFLICT = "conflict"
     """The entry contradicts the ledger's current state (a second genesis, a duplicate id)."""
     ALREADY_EXISTS = "already_exists"
@@ -268,6 +299,21 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.PROOF_ARGUMENTS_INVALID: VerificationError,
     Code.ORIGIN_MISMATCH: VerificationError,
     Code.LOG_FORK_DETECTED: VerificationError,
+    Code.HOLDER_BINDING_MISSING: PolicyError,
+    Code.STATUS_UNCHECKED: PolicyError,
+    Code.NONCE_REPLAYED: StateConflictError,
+    Code.SCHEMA_VIOLATION: MalformedInputError,
+    Code.DISCLOSURE_MALFORMED: MalformedInputError,
+    Code.ISSUER_MISMATCH: VerificationError,
+    Code.UNSUPPORTED_SD_ALG: VerificationError,
+    Code.DISCLOSURE_UNREFERENCED: VerificationError,
+    Code.DISCLOSURE_REPEATED: VerificationError,
+    Code.DISCLOSURE_CONFLICT: VerificationError,
+    Code.KB_JWT_MISSING: VerificationError,
+    Code.KB_JWT_INVALID: VerificationError,
+    Code.SD_HASH_MISMATCH: VerificationError,
+    Code.AUDIENCE_MISMATCH: VerificationError,
+    Code.NONCE_MISMATCH: VerificationError,
     Code.UNTRUSTED_ISSUER: PolicyError,
     Code.WITNESS_QUORUM_NOT_MET: PolicyError,
     Code.UNTRUSTED_SIGNER: PolicyError,

@@ -34,6 +34,10 @@ class Limits:
         resolver_cache_ttl: how long a resolved DID document is reused.
         resolver_cache_entries: most DID documents a resolver cache keeps.
         clock_skew: leeway applied to ``iat``/``nbf``/``exp`` comparisons.
+        max_disclosures: most SD-JWT disclosures (and ``_sd`` digests) one token may carry.
+        kb_jwt_max_age: how old a Key Binding JWT's ``iat`` may be (RFC 9901 §7.3 step 5).
+        nonce_ttl: how long a verifier's nonce stays usable, and is remembered once used.
+        max_nonces: most nonces a verifier's in-memory nonce store tracks at once.
     """
 
     max_token_bytes: int = 64 * 1024
@@ -46,3 +50,7 @@ class Limits:
     resolver_cache_ttl: timedelta = timedelta(minutes=5)
     resolver_cache_entries: int = 4096
     clock_skew: timedelta = timedelta(seconds=60)
+    max_disclosures: int = 256
+    kb_jwt_max_age: timedelta = timedelta(minutes=5)
+    nonce_ttl: timedelta = timedelta(minutes=10)
+    max_nonces: int = 100_000

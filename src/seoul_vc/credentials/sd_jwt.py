@@ -1,0 +1,765 @@
+"""SD-JWT (RFC 9901): disclosures, digests, issuance, presentation and Key Binding JWTs.
+
+This room holds the format, not the policy: :mod:`seoul_vc.credentials.verify` decides which
+keys, types and audiences are acceptable and calls the pure pieces here.
+
+* **Disclosures** (§4.2): ``base64url(UTF-8 JSON [salt, name, value])`` for an object
+  property, ``[salt, value]`` for an array element; salts carry 128 bits from the OS CSPRNG
+  (§9.3). The digest is ``base64url(SHA-256(ASCII of the disclosure as sent))`` (§4.2.3):
+  the exact bytes matter, so a disclosure is never re-encoded once made.
+* **Issuance** (§4.2.4-4.2.5): selected properties move into the object's ``_sd`` array
+  (sorted, with decoy digests so the count of hidden claims does not leak), selected array
+  elements become ``{"...": digest}``; nested selections are concealed inside-out, so a
+  disclosed object can itself hold concealed claims. ``_sd_alg`` is ``sha-256``.
+* **Presentation** (§4, §5.3): ``<issuer JWT>~<disclosure>~...~<KB-JWT>`` where the holder
+  keeps only the disclosures asked for (and the ones enclosing them), and the Key Binding
+  JWT (``typ: kb+jwt``) signs ``iat``, ``aud``, ``nonce`` and ``sd_hash``, the digest of the
+  presentation up to and including its last ``~`` (§4.3.1).
+* **Verification** (§7.1 and §7.3) to the letter: every disclosure referenced exactly once,
+  no digest twice, no ``_sd``/``...`` claim names, no claim overridden, the right array
+  shape for each kind; unreferenced disclosures are refused (the reference implementation
+  accepts them), and the KB-JWT's ``typ``, ``iat`` window, ``aud``, ``nonce`` and
+  ``sd_hash`` are all checked.
+
+Claim paths are tuples as in SD-JWT VC claim paths: a string selects an object member, an
+integer an array element, ``None`` every element of an array. :func:`parse_claim_path`
+reads the CLI spelling ``address.city`` / ``nationalities[0]`` / ``nationalities[]``.
+
+Example:
+    >>> from seoul_vc.keys import PrivateKey
+    >>> from seoul_vc.credentials import sd_jwt
+    >>> issuer, holder = PrivateKey.generate(), PrivateKey.generate("ES256")
+    >>> token = sd_jwt.issue(
+    ...     {"iss": "did:example:issuer", "given_name": "Seo-yeon", "family_name": "Kim"},
+    ...     issuer,
+    ...     disclosable=[("given_name",), ("family_name",)],
+    ...     typ="dc+sd-jwt",
+    ...     holder_key=holder.public_key,
+    ... )
+    >>> shown = sd_jwt.present(
+    ...     token, disclose=[("given_name",)], holder_key=holder, aud="x", nonce="n", iat=1
+    ... )
+    >>> parts = sd_jwt.split(shown)
+    >>> len(parts.disclosures), parts.kb_jwt is not None
+    (1, True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from seoul_vc import _json
+from seoul_vc._encoding import b64url_decode, b64url_encode
+from seoul_vc._json import JSONObject, JSONValue
+from seoul_vc.errors import (
+    Code,
+    ConfigurationError,
+    MalformedInputError,
+    VerificationError,
+)
+from seoul_vc.jose import CompactJWS, decode_jwt, encode_jwt, parse_compact
+from seoul_vc.keys import PrivateKey, PublicKey
+from seoul_vc.limits import Limits
+
+__all__ = [
+    "KB_JWT_TYP",
+    "SD_ALG",
+    "ClaimPath",
+    "Disclosure",
+    "KeyBinding",
+    "ProcessedSDJWT",
+    "SDJWTParts",
+    "check_key_binding",
+    "format_claim_path",
+    "holder_key_of",
+    "issue",
+    "parse_claim_path",
+    "present",
+    "process",
+    "sd_hash",
+    "split",
+]
+
+#: The only ``_sd_alg`` issued and accepted (RFC 9901 §4.1.1; IANA "Named Information").
+SD_ALG: Final = "sha-256"
+#: ``typ`` of a Key Binding JWT (RFC 9901 §4.3).
+KB_JWT_TYP: Final = "kb+jwt"
+#: 128-bit salts (RFC 9901 §9.3 recommends at least 128 bits).
+SALT_BYTES: Final = 16
+#: Claim names a disclosure may never carry (RFC 9901 §7.1 step 3.3.2.2).
+_RESERVED_NAMES: Final = frozenset({"_sd", "..."})
+_DEFAULT_LIMITS: Final = Limits()
+_PATH_RE: Final = re.compile(r"([^.\[\]]+)|\[(\d*)\]|(\.)")
+
+ClaimPath = tuple[str | int | None, ...]
+"""A claim path: member names, array indexes, ``None`` for every element of an array."""
+
+
+def _digest(encoded: str) -> str:
+    return b64url_encode(hashlib.sha256(encoded.encode("ascii")).digest())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disclosure:
+    """One disclosure as sent (``encoded``) and as read.
+
+    Attributes:
+        encoded: the base64url string, exactly as issued; its digest is over these bytes.
+        salt: the salt.
+        name: the claim name, or ``None`` for an array element.
+        value: the claim value (may itself contain ``_sd`` digests).
+        digest: ``base64url(SHA-256(encoded))``.
+    """
+
+    encoded: str
+    salt: str
+    name: str | None
+    value: JSONValue = field(repr=False)
+    digest: str
+
+    @classmethod
+    def create(cls, name: str | None, value: JSONValue, *, salt: str | None = None) -> Disclosure:
+        """Make a disclosure with a fresh 128-bit salt (RFC 9901 §4.2.1-4.2.2).
+
+        Raises:
+            MalformedInputError: ``disclosure_conflict`` for the names ``_sd`` and ``...``.
+        """
+        if name in _RESERVED_NAMES:
+            raise MalformedInputError(
+                Code.DISCLOSURE_CONFLICT, "a claim named _sd or ... cannot be disclosed"
+            )
+        salt = salt if salt is not None else b64url_encode(secrets.token_bytes(SALT_BYTES))
+        array: list[JSONValue] = [salt, value] if name is None else [salt, name, value]
+        encoded = b64url_encode(_json.dumps(array))
+        return cls(encoded=encoded, salt=salt, name=name, value=value, digest=_digest(encoded))
+
+    @classmethod
+    def decode(cls, encoded: str, *, limits: Limits = _DEFAULT_LIMITS) -> Disclosure:
+        """Read a disclosure strictly: canonical base64url of a bounded JSON array.
+
+        Raises:
+            MalformedInputError: ``disclosure_malformed`` (and JSON bound codes).
+            VerificationError: ``disclosure_conflict`` for the names ``_sd`` and ``...``.
+        """
+        try:
+            raw = b64url_decode(encoded, what="disclosure")
+        except MalformedInputError as exc:
+            raise MalformedInputError(
+                Code.DISCLOSURE_MALFORMED, "a disclosure is not canonical base64url"
+            ) from exc
+        array = _json.loads(
+            raw, max_bytes=limits.max_token_bytes, max_depth=limits.max_json_depth,
+            what="disclosure",
+        )  # fmt: skip
+        if not isinstance(array, list) or len(array) not in (2, 3):
+            raise MalformedInputError(
+                Code.DISCLOSURE_MALFORMED, "a disclosure is a JSON array of 2 or 3 elements"
+            )
+        salt = array[0]
+        if not isinstance(salt, str):
+            raise MalformedInputError(Code.DISCLOSURE_MALFORMED, "a disclosure's salt is a string")
+        name: str | None = None
+        if len(array) == 3:
+            if not isinstance(array[1], str):
+                raise MalformedInputError(
+                    Code.DISCLOSURE_MALFORMED, "a disclosure's claim name is a string"
+                )
+            name = array[1]
+            if name in _RESERVED_NAMES:
+                raise VerificationError(
+                    Code.DISCLOSURE_CONFLICT, "a disclosure may not name _sd or ..."
+                )
+        return cls(encoded=encoded, salt=salt, name=name, value=array[-1], digest=_digest(encoded))
+
+
+def _decoy() -> str:
+    # RFC 9901 §4.2.5: a decoy is the digest of a random value, indistinguishable from a
+    # real digest.
+    return _digest(b64url_encode(secrets.token_bytes(SALT_BYTES)))
+
+
+def _matches(pattern: ClaimPath, path: ClaimPath) -> bool:
+    if len(pattern) != len(path):
+        return False
+    return all(
+        p == c or (p is None and isinstance(c, int)) for p, c in zip(pattern, path, strict=True)
+    )
+
+
+def _is_under(path: ClaimPath, pattern: ClaimPath) -> bool:
+    """True if ``path`` is ``pattern`` or lies inside it."""
+    return len(path) >= len(pattern) and _matches(pattern, path[: len(pattern)])
+
+
+class _Concealer:
+    """Builds an SD-JWT payload: concealed claims out, digests and decoys in."""
+
+    def __init__(self, disclosable: Sequence[ClaimPath], decoys: int | None) -> None:
+        self.patterns = list(disclosable)
+        self.used = [False] * len(self.patterns)
+        self.decoys = decoys
+        self.disclosures: list[Disclosure] = []
+
+    def _selected(self, path: ClaimPath) -> bool:
+        hit = False
+        for i, pattern in enumerate(self.patterns):
+            if _matches(pattern, path):
+                self.used[i] = hit = True
+        return hit
+
+    def _decoy_count(self) -> int:
+        return secrets.randbelow(3) + 1 if self.decoys is None else self.decoys
+
+    def conceal(self, value: JSONValue, path: ClaimPath) -> JSONValue:
+        # Inside-out: a value's own concealed parts are built before it may be concealed.
+        if isinstance(value, dict):
+            out: dict[str, JSONValue] = {}
+            digests: list[str] = []
+            for name, child in value.items():
+                if name in _RESERVED_NAMES:
+                    raise MalformedInputError(
+                        Code.DISCLOSURE_CONFLICT, "claims may not be named _sd or ...", field=name
+                    )
+                child_path = (*path, name)
+                processed = self.conceal(child, child_path)
+                if self._selected(child_path):
+                    disclosure = Disclosure.create(name, processed)
+                    self.disclosures.append(disclosure)
+                    digests.append(disclosure.digest)
+                else:
+                    out[name] = processed
+            if digests:
+                digests.extend(_decoy() for _ in range(self._decoy_count()))
+                out["_sd"] = sorted(digests)  # sorted: the order reveals nothing (§4.2.4.1)
+            return out
+        if isinstance(value, list):
+            items: list[JSONValue] = []
+            for index, child in enumerate(value):
+                child_path = (*path, index)
+                processed = self.conceal(child, child_path)
+                if self._selected(child_path):
+                    disclosure = Disclosure.create(None, processed)
+                    self.disclosures.append(disclosure)
+                    items.append({"...": disclosure.digest})
+                else:
+                    items.append(processed)
+            return items
+        return value
+
+
+def issue(
+    claims: Mapping[str, JSONValue],
+    key: PrivateKey,
+    *,
+    disclosable: Iterable[ClaimPath],
+    typ: str,
+    kid: str | None = None,
+    holder_key: PublicKey | None = None,
+    decoys: int | None = None,
+    header: Mapping[str, JSONValue] | None = None,
+) -> str:
+    """Issue an SD-JWT: ``<issuer-signed JWT>~<disclosure>~...~`` (RFC 9901 §4-5).
+
+    Args:
+        claims: the full claim set; the paths in ``disclosable`` are concealed.
+        key: the issuer's signing key.
+        disclosable: claim paths to make selectively disclosable (``None`` = every element).
+        typ: the JOSE ``typ`` (``dc+sd-jwt``, ``vc+sd-jwt``).
+        kid: the issuer key's id (a DID URL).
+        holder_key: put into ``cnf.jwk`` so presentations need a KB-JWT by that key.
+        decoys: decoy digests per object with concealed claims (default: 1-3 at random).
+        header: further protected header members.
+
+    Raises:
+        ConfigurationError: ``bad_argument`` if a disclosable path matches nothing, or the
+            claims already hold ``_sd_alg`` or ``cnf`` that this function sets.
+        MalformedInputError: ``disclosure_conflict`` for claims named ``_sd`` or ``...``.
+    """
+    patterns = [tuple(p) for p in disclosable]
+    if any(len(p) == 0 for p in patterns):
+        raise ConfigurationError(Code.BAD_ARGUMENT, "an empty claim path cannot be disclosable")
+    if "_sd_alg" in claims or (holder_key is not None and "cnf" in claims):
+        raise ConfigurationError(Code.BAD_ARGUMENT, "_sd_alg and cnf are set by the issuer")
+    if decoys is not None and not 0 <= decoys <= 64:
+        raise ConfigurationError(Code.BAD_ARGUMENT, "decoys must be between 0 and 64")
+    concealer = _Concealer(patterns, decoys)
+    payload = concealer.conceal(dict(claims), ())
+    assert isinstance(payload, dict)  # noqa: S101 - conceal keeps an object an object
+    for pattern, used in zip(patterns, concealer.used, strict=True):
+        if not used:
+            raise ConfigurationError(
+                Code.BAD_ARGUMENT,
+                "a disclosable claim path matches no claim",
+                path=format_claim_path(pattern),
+            )
+    payload["_sd_alg"] = SD_ALG
+    if holder_key is not None:
+        payload["cnf"] = {"jwk": dict(holder_key.to_jwk())}
+    jwt = encode_jwt(payload, key, typ=typ, kid=kid, header=header)
+    return jwt + "~" + "".join(d.encoded + "~" for d in concealer.disclosures)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SDJWTParts:
+    """An SD-JWT split at its ``~`` separators (RFC 9901 §4), nothing yet verified.
+
+    Attributes:
+        issuer_jwt: the issuer-signed JWT.
+        disclosures: the disclosures, as sent.
+        kb_jwt: the Key Binding JWT, or ``None`` if the token ends with ``~``.
+        signed_part: everything up to and including the last ``~``: the ``sd_hash`` input.
+    """
+
+    issuer_jwt: str
+    disclosures: tuple[str, ...]
+    kb_jwt: str | None
+    signed_part: str = field(repr=False)
+
+
+def split(token: str, *, limits: Limits = _DEFAULT_LIMITS) -> SDJWTParts:
+    """Split an SD-JWT or SD-JWT+KB into its parts, bounded by ``limits``.
+
+    Raises:
+        MalformedInputError: ``too_large``, ``malformed`` (no ``~``, empty disclosure,
+            non-ASCII), ``disclosure_malformed`` beyond ``max_disclosures``.
+    """
+    if not isinstance(token, str):
+        raise MalformedInputError(Code.MALFORMED, "an SD-JWT is text")
+    if len(token) > limits.max_token_bytes:
+        raise MalformedInputError(
+            Code.TOO_LARGE, "the SD-JWT is too large", limit=limits.max_token_bytes
+        )
+    if not token.isascii():
+        raise MalformedInputError(Code.MALFORMED, "an SD-JWT is ASCII")
+    if token.count("~") > limits.max_disclosures + 1:
+        raise MalformedInputError(
+            Code.TOO_LARGE, "too many disclosures", limit=limits.max_disclosures
+        )
+    parts = token.split("~")
+    if len(parts) < 2:
+        raise MalformedInputError(Code.MALFORMED, "an SD-JWT has at least one ~ (RFC 9901 §4)")
+    issuer_jwt, *disclosures, last = parts
+    if not issuer_jwt or any(not d for d in disclosures):
+        raise MalformedInputError(Code.MALFORMED, "an SD-JWT has no empty parts between ~")
+    cut = token.rfind("~") + 1
+    return SDJWTParts(
+        issuer_jwt=issuer_jwt,
+        disclosures=tuple(disclosures),
+        kb_jwt=last or None,
+        signed_part=token[:cut],
+    )
+
+
+def sd_hash(signed_part: str) -> str:
+    """Return ``sd_hash``: base64url SHA-256 over the ASCII presentation (RFC 9901 §4.3.1)."""
+    return _digest(signed_part)
+
+
+# -- verification: RFC 9901 §7.1 --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessedSDJWT:
+    """The payload after §7.1: disclosed claims in place, digests and ``_sd_alg`` removed.
+
+    Attributes:
+        claims: the processed claim set.
+        disclosed: the claim path each disclosure revealed, in the order given.
+    """
+
+    claims: JSONObject
+    disclosed: tuple[ClaimPath, ...]
+
+
+class _Processor:
+    def __init__(self, by_digest: dict[str, Disclosure], max_depth: int) -> None:
+        self.by_digest = by_digest
+        self.seen: set[str] = set()
+        self.paths: dict[str, ClaimPath] = {}
+        self.max_depth = max_depth
+
+    def _claim_digest(self, digest: str) -> Disclosure | None:
+        # §7.1 step 4: a digest may occur once in the payload and all disclosures together.
+        if digest in self.seen:
+            raise VerificationError(Code.DISCLOSURE_REPEATED, "a digest appears more than once")
+        self.seen.add(digest)
+        return self.by_digest.get(digest)
+
+    def walk(self, value: JSONValue, path: ClaimPath, depth: int) -> JSONValue:
+        if depth > self.max_depth:
+            raise MalformedInputError(Code.TOO_DEEP, "the disclosed claims nest too deep")
+        if isinstance(value, dict):
+            return self._object(value, path, depth)
+        if isinstance(value, list):
+            return self._array(value, path, depth)
+        return value
+
+    def _object(self, value: JSONObject, path: ClaimPath, depth: int) -> JSONObject:
+        out: dict[str, JSONValue] = {}
+        for name, child in value.items():
+            if name == "_sd":
+                continue
+            out[name] = self.walk(child, (*path, name), depth + 1)
+        if "_sd" not in value:
+            return out
+        digests = value["_sd"]
+        if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests):
+            raise MalformedInputError(Code.MALFORMED, "_sd is an array of digest strings")
+        for digest in digests:
+            assert isinstance(digest, str)  # noqa: S101 - checked just above
+            disclosure = self._claim_digest(digest)
+            if disclosure is None:
+                continue  # a decoy or an undisclosed claim
+            if disclosure.name is None:
+                raise VerificationError(
+                    Code.DISCLOSURE_MALFORMED,
+                    "an object property's disclosure has three elements (RFC 9901 §7.1)",
+                )
+            if disclosure.name in out or (disclosure.name == "_sd_alg" and not path):
+                raise VerificationError(
+                    Code.DISCLOSURE_CONFLICT, "a disclosure would override an existing claim"
+                )
+            child_path = (*path, disclosure.name)
+            self.paths[disclosure.digest] = child_path
+            out[disclosure.name] = self.walk(disclosure.value, child_path, depth + 1)
+        return out
+
+    def _array(self, value: list[JSONValue], path: ClaimPath, depth: int) -> list[JSONValue]:
+        out: list[JSONValue] = []
+        # Paths count positions in the issued array, as the holder's selections do.
+        for position, element in enumerate(value):
+            if isinstance(element, dict) and len(element) == 1 and "..." in element:
+                digest = element["..."]
+                if not isinstance(digest, str):
+                    raise MalformedInputError(Code.MALFORMED, "an array digest is a string")
+                disclosure = self._claim_digest(digest)
+                if disclosure is None:
+                    continue  # undisclosed element: removed (§7.1 step 3.4.2)
+                if disclosure.name is not None:
+                    raise VerificationError(
+                        Code.DISCLOSURE_MALFORMED,
+                        "an array element's disclosure has two elements (RFC 9901 §7.1)",
+                    )
+                child_path = (*path, position)
+                self.paths[disclosure.digest] = child_path
+                out.append(self.walk(disclosure.value, child_path, depth + 1))
+            else:
+                out.append(self.walk(element, (*path, position), depth + 1))
+        return out
+
+
+def process(
+    payload: JSONObject,
+    disclosures: Sequence[str],
+    *,
+    limits: Limits = _DEFAULT_LIMITS,
+) -> ProcessedSDJWT:
+    """Run RFC 9901 §7.1 step 3 over a verified issuer payload and the disclosures sent.
+
+    The caller has verified the issuer JWT's signature (§7.1 step 2); this function checks
+    ``_sd_alg``, decodes each disclosure, puts each disclosed claim where its digest is,
+    and refuses what the RFC refuses.
+
+    Raises:
+        MalformedInputError: ``disclosure_malformed``, ``malformed``, ``too_deep``.
+        VerificationError: ``unsupported_sd_alg``, ``disclosure_repeated``,
+            ``disclosure_unreferenced``, ``disclosure_conflict``.
+    """
+    alg = payload.get("_sd_alg", SD_ALG)
+    if alg != SD_ALG:
+        raise VerificationError(Code.UNSUPPORTED_SD_ALG, "_sd_alg must be sha-256")
+    if len(disclosures) > limits.max_disclosures:
+        raise MalformedInputError(
+            Code.TOO_LARGE, "too many disclosures", limit=limits.max_disclosures
+        )
+    by_digest: dict[str, Disclosure] = {}
+    for encoded in disclosures:
+        disclosure = Disclosure.decode(encoded, limits=limits)
+        if disclosure.digest in by_digest:
+            raise VerificationError(Code.DISCLOSURE_REPEATED, "a disclosure is sent twice")
+        by_digest[disclosure.digest] = disclosure
+    processor = _Processor(by_digest, limits.max_json_depth)
+    top = {k: v for k, v in payload.items() if k != "_sd_alg"}
+    claims = processor.walk(top, (), 1)
+    assert isinstance(claims, dict)  # noqa: S101 - an object stays an object
+    if len(processor.paths) != len(by_digest):
+        # §7.1 step 5: every disclosure must be referenced from the payload.
+        raise VerificationError(
+            Code.DISCLOSURE_UNREFERENCED, "a disclosure is not referenced by any digest"
+        )
+    return ProcessedSDJWT(
+        claims=claims,
+        disclosed=tuple(processor.paths[d] for d in by_digest),
+    )
+
+
+def holder_key_of(claims: Mapping[str, JSONValue]) -> PublicKey | None:
+    """Return the holder key of ``cnf.jwk`` (RFC 7800 §3.2), or ``None`` without ``cnf``.
+
+    Raises:
+        MalformedInputError: ``malformed`` for a ``cnf`` without a ``jwk``; key errors
+            (``invalid_key``, ``weak_key``, ``private_key_material``) for a bad key.
+    """
+    if "cnf" not in claims:
+        return None
+    cnf = claims["cnf"]
+    if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
+        raise MalformedInputError(Code.MALFORMED, "cnf must carry the holder key as a jwk")
+    jwk = cnf["jwk"]
+    assert isinstance(jwk, dict)  # noqa: S101 - checked just above
+    return PublicKey.from_jwk(jwk)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyBinding:
+    """A verified Key Binding JWT's claims."""
+
+    aud: str
+    nonce: str
+    iat: int
+
+
+def check_key_binding(
+    parts: SDJWTParts,
+    holder_key: PublicKey,
+    *,
+    aud: str,
+    nonce: str,
+    now: int,
+    limits: Limits = _DEFAULT_LIMITS,
+) -> KeyBinding:
+    """Verify the KB-JWT of a presentation (RFC 9901 §7.3), every step.
+
+    Checks ``typ`` is ``kb+jwt``, ``alg`` is allowed and fits the holder key, the signature,
+    ``iat`` no later than ``now + clock_skew`` and no earlier than ``now - kb_jwt_max_age -
+    clock_skew``, ``exp``/``nbf`` when present, ``aud`` and ``nonce`` equal to the
+    verifier's, and ``sd_hash`` over the exact presentation.
+
+    Raises:
+        VerificationError: ``kb_jwt_missing``, ``kb_jwt_invalid``, ``invalid_signature``,
+            ``algorithm_key_mismatch``, ``audience_mismatch``, ``nonce_mismatch``,
+            ``sd_hash_mismatch``, ``expired``, ``not_yet_valid``.
+        MalformedInputError: for a malformed KB-JWT.
+    """
+    if parts.kb_jwt is None:
+        raise VerificationError(Code.KB_JWT_MISSING, "the presentation has no Key Binding JWT")
+    try:
+        verified = decode_jwt(parts.kb_jwt, holder_key, typ=KB_JWT_TYP, limits=limits)
+    except VerificationError as exc:
+        if exc.code is Code.WRONG_TYPE:
+            raise VerificationError(Code.KB_JWT_INVALID, "the KB-JWT's typ is not kb+jwt") from exc
+        raise
+    claims = verified.claims
+    skew = int(limits.clock_skew.total_seconds())
+    iat = claims.get("iat")
+    if isinstance(iat, bool) or not isinstance(iat, int):
+        raise VerificationError(Code.KB_JWT_INVALID, "the KB-JWT needs an integer iat")
+    if iat > now + skew:
+        raise VerificationError(Code.KB_JWT_INVALID, "the KB-JWT was issued in the future")
+    if iat < now - int(limits.kb_jwt_max_age.total_seconds()) - skew:
+        raise VerificationError(Code.KB_JWT_INVALID, "the KB-JWT is too old")
+    _check_optional_times(claims, now, skew)
+    if claims.get("aud") != aud:
+        raise VerificationError(Code.AUDIENCE_MISMATCH, "the KB-JWT is for another audience")
+    if claims.get("nonce") != nonce:
+        raise VerificationError(Code.NONCE_MISMATCH, "the KB-JWT carries another nonce")
+    got = claims.get("sd_hash")
+    if not isinstance(got, str) or not secrets.compare_digest(got, sd_hash(parts.signed_part)):
+        raise VerificationError(
+            Code.SD_HASH_MISMATCH, "sd_hash does not match the presented SD-JWT"
+        )
+    return KeyBinding(aud=aud, nonce=nonce, iat=iat)
+
+
+def _check_optional_times(claims: Mapping[str, JSONValue], now: int, skew: int) -> None:
+    for name in ("exp", "nbf"):
+        if name in claims:
+            value = claims[name]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise VerificationError(Code.KB_JWT_INVALID, f"the KB-JWT's {name} is a number")
+    exp, nbf = claims.get("exp"), claims.get("nbf")
+    if isinstance(exp, int | float) and now - skew >= exp:
+        raise VerificationError(Code.EXPIRED, "the KB-JWT has expired")
+    if isinstance(nbf, int | float) and now + skew < nbf:
+        raise VerificationError(Code.NOT_YET_VALID, "the KB-JWT is not yet valid")
+
+
+# -- the holder: presentations ----------------------------------------------------------------
+
+
+def _index_disclosures(
+    payload: JSONValue, by_digest: Mapping[str, Disclosure]
+) -> list[tuple[ClaimPath, Disclosure, Disclosure | None]]:
+    """Return ``(path, disclosure, enclosing disclosure)`` for each disclosure reachable."""
+    found: list[tuple[ClaimPath, Disclosure, Disclosure | None]] = []
+
+    def walk(value: JSONValue, path: ClaimPath, parent: Disclosure | None) -> None:
+        if isinstance(value, dict):
+            for name, child in value.items():
+                if name != "_sd":
+                    walk(child, (*path, name), parent)
+            sd = value.get("_sd")
+            for digest in sd if isinstance(sd, list) else []:
+                d = by_digest.get(digest) if isinstance(digest, str) else None
+                if d is not None and d.name is not None:
+                    found.append(((*path, d.name), d, parent))
+                    walk(d.value, (*path, d.name), d)
+        elif isinstance(value, list):
+            for index, element in enumerate(value):
+                if isinstance(element, dict) and len(element) == 1 and "..." in element:
+                    digest = element["..."]
+                    d = by_digest.get(digest) if isinstance(digest, str) else None
+                    if d is not None and d.name is None:
+                        found.append(((*path, index), d, parent))
+                        walk(d.value, (*path, index), d)
+                else:
+                    walk(element, (*path, index), parent)
+
+    walk(payload, (), None)
+    return found
+
+
+def present(
+    token: str,
+    *,
+    disclose: Iterable[ClaimPath],
+    holder_key: PrivateKey | None = None,
+    aud: str | None = None,
+    nonce: str | None = None,
+    iat: int | None = None,
+    limits: Limits = _DEFAULT_LIMITS,
+) -> str:
+    """Build a presentation that reveals only the claims under ``disclose`` (RFC 9901 §5.3).
+
+    A path discloses the claim there and everything concealed inside it; the disclosures
+    enclosing it (its parent objects) come along, as the verifier needs them to reach it.
+    Array paths count positions in the issued array. With ``holder_key`` a KB-JWT is added
+    over ``aud``, ``nonce``, ``iat`` and ``sd_hash``; it is required when the credential
+    carries ``cnf``, and must be the key named there.
+
+    Raises:
+        ConfigurationError: ``bad_argument`` if a path reaches no claim, if ``holder_key``
+            comes without ``aud``/``nonce``/``iat`` or is not the ``cnf`` key, or if the
+            credential needs key binding and no holder key is given.
+        MalformedInputError: for a token that does not parse.
+    """
+    parts = split(token, limits=limits)
+    if parts.kb_jwt is not None:
+        raise ConfigurationError(Code.BAD_ARGUMENT, "present from the issued SD-JWT, not a KB one")
+    jws = parse_compact(parts.issuer_jwt, limits=limits)
+    payload = _payload(jws, limits)
+    by_digest = {}
+    for encoded in parts.disclosures:
+        d = Disclosure.decode(encoded, limits=limits)
+        by_digest[d.digest] = d
+    index = _index_disclosures(payload, by_digest)
+    chosen: set[str] = set()
+    parent_of = {d.digest: parent for _, d, parent in index}
+    for pattern in disclose:
+        pattern = tuple(pattern)
+        hits = [d for path, d, _ in index if _is_under(path, pattern)]
+        inside = [d for path, d, _ in index if _is_under(pattern, path) and path != pattern]
+        if not hits and not _plain_claim_exists(payload, pattern) and not inside:
+            raise ConfigurationError(
+                Code.BAD_ARGUMENT, "no claim at that path", path=format_claim_path(pattern)
+            )
+        for d in [*hits, *inside]:
+            node: Disclosure | None = d
+            while node is not None and node.digest not in chosen:
+                chosen.add(node.digest)
+                node = parent_of.get(node.digest)
+    kept = [e for e in parts.disclosures if _digest(e) in chosen]
+    signed_part = parts.issuer_jwt + "~" + "".join(e + "~" for e in kept)
+    cnf_key = holder_key_of(payload)
+    if holder_key is None:
+        if cnf_key is not None:
+            raise ConfigurationError(
+                Code.BAD_ARGUMENT, "this credential is holder-bound: a holder key is needed"
+            )
+        return signed_part
+    if aud is None or nonce is None or iat is None:
+        raise ConfigurationError(Code.BAD_ARGUMENT, "key binding needs aud, nonce and iat")
+    if cnf_key is not None and cnf_key != holder_key.public_key:
+        raise ConfigurationError(Code.BAD_ARGUMENT, "the holder key is not the credential's cnf")
+    kb = encode_jwt(
+        {"iat": iat, "aud": aud, "nonce": nonce, "sd_hash": sd_hash(signed_part)},
+        holder_key,
+        typ=KB_JWT_TYP,
+    )
+    return signed_part + kb
+
+
+def _plain_claim_exists(payload: JSONValue, path: ClaimPath) -> bool:
+    node = payload
+    for step in path:
+        if isinstance(node, list) and step is None and node:
+            step = 0
+        member = isinstance(node, dict) and isinstance(step, str) and step in node
+        element = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        if not (member or element):
+            return False
+        node = node[step]  # type: ignore[index]
+    return True
+
+
+def _payload(jws: CompactJWS, limits: Limits) -> JSONObject:
+    return _json.loads_object(
+        jws.payload,
+        max_bytes=limits.max_token_bytes,
+        max_depth=limits.max_json_depth,
+        what="SD-JWT payload",
+    )
+
+
+# -- claim paths ------------------------------------------------------------------------------
+
+
+def parse_claim_path(text: str) -> ClaimPath:
+    """Read ``address.city``, ``nationalities[0]`` or ``nationalities[]`` as a claim path.
+
+    Raises:
+        ConfigurationError: ``bad_argument`` for an empty or ill-formed path.
+    """
+    if not text or len(text) > 512:
+        raise ConfigurationError(Code.BAD_ARGUMENT, "a claim path is 1-512 characters")
+    out: list[str | int | None] = []
+    pos = 0
+    expect_name = True
+    while pos < len(text):
+        match = _PATH_RE.match(text, pos)
+        if match is None:
+            raise ConfigurationError(Code.BAD_ARGUMENT, "ill-formed claim path")
+        name, index, dot = match.groups()
+        if name is not None:
+            if not expect_name:
+                raise ConfigurationError(Code.BAD_ARGUMENT, "ill-formed claim path")
+            out.append(name)
+            expect_name = False
+        elif dot is not None:
+            if expect_name:
+                raise ConfigurationError(Code.BAD_ARGUMENT, "ill-formed claim path")
+            expect_name = True
+        else:
+            if expect_name or (index and (len(index) > 9 or str(int(index)) != index)):
+                raise ConfigurationError(Code.BAD_ARGUMENT, "ill-formed claim path")
+            out.append(int(index) if index else None)
+        pos = match.end()
+    if expect_name:
+        raise ConfigurationError(Code.BAD_ARGUMENT, "ill-formed claim path")
+    return tuple(out)
+
+
+def format_claim_path(path: ClaimPath) -> str:
+    """Write a claim path the way :func:`parse_claim_path` reads it."""
+    out = ""
+    for step in path:
+        if isinstance(step, str):
+            out += ("." if out else "") + step
+        else:
+            out += "[]" if step is None else f"[{step}]"
+    return out

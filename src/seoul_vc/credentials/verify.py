@@ -1,0 +1,808 @@
+"""One verification pipeline for ``vc+jwt``/``vp+jwt``, ``vc+sd-jwt`` and ``dc+sd-jwt``.
+
+Every presentation runs the same numbered checks, each recorded in the
+:class:`VerificationReport` with its outcome; the first failure stops the run and names its
+stable :class:`~seoul_vc.errors.Code`:
+
+1. **parse** — size-checked split (RFC 9901 §4; RFC 7515 §7.1), strict compact JWS, a JSON
+   object payload, ``typ`` one of the three formats (RFC 8725 §3.11).
+2. **signature** — the issuer key from the caller's pinned key, from DID resolution of the
+   ``kid`` DID URL (which must belong to the issuer), or for SD-JWT VC with an HTTPS ``iss``
+   from its JWT VC issuer metadata (draft-ietf-oauth-sd-jwt-vc §4); never from ``jwk``,
+   ``jku``, ``x5u`` or ``x5c`` headers. ``alg`` in the allow-list, signature verified.
+3. **disclosures** — RFC 9901 §7.1 to the letter (:func:`seoul_vc.credentials.sd_jwt.process`);
+   claims that SD-JWT VC keeps plain (``iss``, ``vct``, ``cnf``, ...) may not come from a
+   disclosure.
+4. **validity** — ``validFrom``/``validUntil`` (VC DM 2.0 §4.9) or ``iat``/``nbf``/``exp``
+   against the injected clock, within ``Limits.clock_skew``.
+5. **issuer_authority** — the trust policy lets this issuer issue this type (a pinned key is
+   the caller's own trust decision).
+6. **schema** — known types: the disclosed subject against its JSON Schema (claims not
+   disclosed are not required); unknown types are reported and skip this check.
+7. **status** — a credential with a status entry needs a status source (fail closed).
+8. **holder_binding** — ``cnf`` requires a KB-JWT by that key (RFC 9901 §7.3: ``typ``,
+   ``iat`` window, ``sd_hash``); a ``vp+jwt`` must be signed by the subject's DID. A verifier
+   that asks for ``aud``/``nonce`` refuses unbound credentials.
+9. **audience** and 10. **nonce** — equal to the verifier's; the nonce is then spent in the
+   verifier's single-use store, so a replay fails with ``nonce_replayed``.
+
+Example:
+    >>> from seoul_vc.keys import PrivateKey
+    >>> from seoul_vc.credentials import Issuer, Verifier, present
+    >>> from seoul_vc.credentials.schemas import example_subject
+    >>> agency, citizen = PrivateKey.generate(), PrivateKey.generate("ES256")
+    >>> token = Issuer(agency).issue(
+    ...     "IncomeCredential", example_subject("income"), holder=citizen.public_key
+    ... )
+    >>> verifier = Verifier(issuer_key=agency.public_key)
+    >>> nonce = verifier.new_nonce()
+    >>> shown = present(token, citizen, disclose=["householdSize"], aud="welfare", nonce=nonce)
+    >>> report = verifier.verify(shown, aud="welfare", nonce=nonce)
+    >>> report.claims
+    {'householdSize': 3}
+    >>> verifier.check(shown, aud="welfare", nonce=nonce).error.code
+    <Code.NONCE_REPLAYED: 'nonce_replayed'>
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any, Final, Literal, Protocol
+
+from seoul_vc import _json
+from seoul_vc._json import JSONObject, JSONValue
+from seoul_vc.clock import Clock, SystemClock
+from seoul_vc.credentials import sd_jwt
+from seoul_vc.credentials.issuer import PLAIN_SD_JWT_VC_CLAIMS, V2_CONTEXT
+from seoul_vc.credentials.schemas import load_schema
+from seoul_vc.credentials.trust import TrustPolicy
+from seoul_vc.credentials.types import CREDENTIAL_TYPES, CredentialType, find_by_vct
+from seoul_vc.did import Resolver, resolve_verification_method
+from seoul_vc.did.syntax import split_did_url
+from seoul_vc.errors import (
+    Code,
+    ConfigurationError,
+    MalformedInputError,
+    PolicyError,
+    SeoulVCError,
+    StateConflictError,
+    UnavailableError,
+    VerificationError,
+)
+from seoul_vc.jose import CompactJWS, parse_compact, typ_matches, verify_compact
+from seoul_vc.keys import PublicKey
+from seoul_vc.limits import Limits
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "IssuerKeySource",
+    "MemoryNonceStore",
+    "NonceStore",
+    "StatusSource",
+    "VerificationReport",
+    "Verifier",
+]
+
+#: The checks of the pipeline, in order (see the module docstring).
+CHECKS: Final = (
+    "parse",
+    "signature",
+    "disclosures",
+    "validity",
+    "issuer_authority",
+    "schema",
+    "status",
+    "holder_binding",
+    "audience",
+    "nonce",
+)
+Outcome = Literal["passed", "failed", "skipped"]
+_DEFAULT_LIMITS: Final = Limits()
+#: SD-JWT VC registered claims kept out of the disclosed subject claims.
+_REGISTERED: Final = frozenset({"iss", "sub", "iat", "nbf", "exp", "cnf", "vct", "status"})
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check of the pipeline: its name, outcome, and code or note."""
+
+    name: str
+    outcome: Outcome
+    code: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> JSONObject:
+        """Return the check as JSON."""
+        out: dict[str, JSONValue] = {"name": self.name, "outcome": self.outcome}
+        if self.code is not None:
+            out["code"] = self.code
+        if self.note is not None:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerificationReport:
+    """The result of a verification: every check, the disclosed claims, the first error.
+
+    Attributes:
+        ok: all checks passed or were skipped by design.
+        format: ``vc+jwt``, ``vp+jwt``, ``vc+sd-jwt`` or ``dc+sd-jwt``, once parsed.
+        credential_type: the type (VC ``type`` or the known ``vct``'s name, else the vct).
+        issuer: the issuer identifier.
+        claims: the disclosed subject claims (empty on failure).
+        checks: the checks run, in order.
+        error: the first failure, or ``None``.
+    """
+
+    ok: bool
+    format: str | None
+    credential_type: str | None
+    issuer: str | None
+    claims: JSONObject = field(default_factory=dict)
+    checks: tuple[Check, ...] = ()
+    error: SeoulVCError | None = None
+
+    def to_json(self) -> JSONObject:
+        """Return the report as JSON (the CLI's ``--json`` output)."""
+        out: dict[str, JSONValue] = {
+            "ok": self.ok,
+            "format": self.format,
+            "type": self.credential_type,
+            "issuer": self.issuer,
+            "claims": self.claims,
+            "checks": [c.to_json() for c in self.checks],
+        }
+        if self.error is not None:
+            out["error"] = _error_json(self.error)
+        return out
+
+
+def _error_json(error: SeoulVCError) -> JSONObject:
+    return {
+        "code": str(error.code),
+        "family": error.family,
+        "message": error.message,
+        "details": {k: v for k, v in error.details.items()},
+    }
+
+
+class StatusSource(Protocol):
+    """Checks a credential's status entry (status lists arrive with the status issue)."""
+
+    def check(self, status: JSONValue) -> None:
+        """Return if the credential is valid; raise ``revoked``/``suspended`` otherwise."""
+        ...
+
+
+IssuerKeySource = Callable[[str, str | None], PublicKey]
+"""``(iss, kid) -> key``: issuer metadata lookup for SD-JWT VC with an HTTPS ``iss``."""
+
+
+class NonceStore(Protocol):
+    """Single-use nonces: each may be spent once while it lives."""
+
+    def issue(self) -> str:
+        """Return a fresh nonce that this store will accept once."""
+        ...
+
+    def spend(self, nonce: str) -> None:
+        """Spend ``nonce``; raise ``nonce_replayed`` if it was spent (or never issued)."""
+        ...
+
+
+class MemoryNonceStore:
+    """An in-process, thread-safe nonce store with TTL and a hard bound on entries.
+
+    Only nonces it issued are accepted (``require_issued``, the default), so an attacker
+    cannot pick one; a spent nonce is remembered until it expires. When full, expired
+    entries are dropped first; if it is still full, issuing fails with ``unavailable``
+    rather than forgetting nonces that could then be replayed.
+    """
+
+    def __init__(self, *, limits: Limits = _DEFAULT_LIMITS, require_issued: bool = True) -> None:
+        self._ttl = limits.nonce_ttl.total_seconds()
+        self._max = limits.max_nonces
+        self._require_issued = require_issued
+        self._entries: OrderedDict[str, tuple[float, bool]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _prune(self, now: float) -> None:
+        while self._entries:
+            nonce, (expires, _) = next(iter(self._entries.items()))
+            if expires > now:
+                break
+            del self._entries[nonce]
+
+    def issue(self) -> str:
+        """Return a fresh 128-bit nonce, usable once within the TTL."""
+        nonce = secrets.token_urlsafe(16)
+        now = time.monotonic()
+        with self._lock:
+            self._prune(now)
+            if len(self._entries) >= self._max:
+                raise UnavailableError(Code.UNAVAILABLE, "too many outstanding nonces; retry")
+            self._entries[nonce] = (now + self._ttl, False)
+        return nonce
+
+    def spend(self, nonce: str) -> None:
+        """Spend a nonce once.
+
+        Raises:
+            StateConflictError: ``nonce_replayed`` if spent before, expired or unknown.
+            UnavailableError: ``unavailable`` when full of live nonces.
+        """
+        now = time.monotonic()
+        with self._lock:
+            self._prune(now)
+            entry = self._entries.get(nonce)
+            if entry is None:
+                if self._require_issued:
+                    raise StateConflictError(
+                        Code.NONCE_REPLAYED, "the nonce is unknown, expired or already used"
+                    )
+                if len(self._entries) >= self._max:
+                    raise UnavailableError(Code.UNAVAILABLE, "the nonce store is full; retry")
+                self._entries[nonce] = (now + self._ttl, True)
+                return
+            if entry[1]:
+                raise StateConflictError(Code.NONCE_REPLAYED, "the nonce was already used")
+            self._entries[nonce] = (entry[0], True)
+
+
+class _Run:
+    """Records checks as the pipeline runs."""
+
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+        self.format: str | None = None
+        self.type: str | None = None
+        self.issuer: str | None = None
+
+    def passed(self, name: str, note: str | None = None) -> None:
+        self.checks.append(Check(name, "passed", note=note))
+
+    def skipped(self, name: str, note: str) -> None:
+        self.checks.append(Check(name, "skipped", note=note))
+
+
+class _FailedError(Exception):
+    def __init__(self, name: str, error: SeoulVCError) -> None:
+        self.name, self.error = name, error
+
+
+def _step(run: _Run, name: str, fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except SeoulVCError as exc:
+        run.checks.append(Check(name, "failed", code=str(exc.code)))
+        raise _FailedError(name, exc) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    jws: CompactJWS
+    payload: JSONObject
+    parts: sd_jwt.SDJWTParts | None
+
+
+class Verifier:
+    """A receiving agency's verifier.
+
+    Args:
+        trust: which issuer may issue which type. Required unless ``issuer_key`` is pinned.
+        issuer_key: a pinned issuer key: the caller's own trust decision for every type.
+        resolver: DID resolver for ``kid`` DID URLs (default: did:key, did:jwk, did:web).
+        issuer_keys: ``(iss, kid) -> key`` for SD-JWT VC issuers identified by HTTPS URL
+            (JWT VC issuer metadata); without it such issuers are refused.
+        status: checks status entries; credentials with one are refused without it.
+        nonces: the single-use nonce store (default: an in-memory one).
+        clock: the time source; limits: bounds and leeways.
+
+    Raises:
+        ConfigurationError: ``bad_argument`` without ``trust`` and without ``issuer_key``.
+    """
+
+    def __init__(
+        self,
+        *,
+        trust: TrustPolicy | None = None,
+        issuer_key: PublicKey | None = None,
+        resolver: Resolver | None = None,
+        issuer_keys: IssuerKeySource | None = None,
+        status: StatusSource | None = None,
+        nonces: NonceStore | None = None,
+        clock: Clock | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        if trust is None and issuer_key is None:
+            raise ConfigurationError(
+                Code.BAD_ARGUMENT, "a verifier needs a trust registry or a pinned issuer key"
+            )
+        self._trust = trust
+        self._pinned = issuer_key
+        self._resolver = resolver
+        self._issuer_keys = issuer_keys
+        self._status = status
+        self._limits = limits or _DEFAULT_LIMITS
+        self._nonces = nonces or MemoryNonceStore(limits=self._limits)
+        self._clock = clock or SystemClock()
+
+    def new_nonce(self) -> str:
+        """Issue a fresh single-use nonce for a presentation request."""
+        return self._nonces.issue()
+
+    def verify(
+        self, presentation: str | bytes, *, aud: str | None = None, nonce: str | None = None
+    ) -> VerificationReport:
+        """Run the pipeline; return the report, or raise the first failure.
+
+        Raises:
+            SeoulVCError: the family error of the first failing check, with the report as
+                its ``report`` attribute.
+        """
+        report = self.check(presentation, aud=aud, nonce=nonce)
+        if report.error is not None:
+            error = report.error
+            error.report = report  # type: ignore[attr-defined]
+            raise error
+        return report
+
+    def check(
+        self, presentation: str | bytes, *, aud: str | None = None, nonce: str | None = None
+    ) -> VerificationReport:
+        """Run the pipeline and return its report, passed or failed.
+
+        Bad input never raises here: the report's ``error`` carries the code.
+        """
+        run = _Run()
+        try:
+            claims = self._pipeline(run, presentation, aud, nonce)
+        except _FailedError as failed:
+            return VerificationReport(
+                ok=False,
+                format=run.format,
+                credential_type=run.type,
+                issuer=run.issuer,
+                checks=tuple(run.checks),
+                error=failed.error,
+            )
+        return VerificationReport(
+            ok=True,
+            format=run.format,
+            credential_type=run.type,
+            issuer=run.issuer,
+            claims=claims,
+            checks=tuple(run.checks),
+        )
+
+    # -- the pipeline ---------------------------------------------------------------------------
+    def _pipeline(
+        self, run: _Run, presentation: str | bytes, aud: str | None, nonce: str | None
+    ) -> JSONObject:
+        limits = self._limits
+        now = int(self._clock.now().timestamp())
+        # (1) Parse: bounded split, strict JWS, typ.
+        parsed: _Parsed = _step(run, "parse", lambda: self._parse(presentation))
+        typ = str(parsed.jws.header.get("typ", ""))
+        run.format = typ
+        run.passed("parse")
+        if typ == "vp+jwt":
+            return self._vp_jwt(run, parsed, aud, nonce, now)
+        payload = parsed.payload
+        is_vc = "@context" in payload
+        run.issuer = _issuer_of(payload, is_vc)
+        # (2) Signature under a key the caller trusts.
+        key = _step(run, "signature", lambda: self._issuer_key(parsed.jws, run.issuer))
+        token = parsed.parts.issuer_jwt if parsed.parts else _text(presentation)
+        _step(run, "signature", lambda: verify_compact(token, key, typ=typ, limits=limits))
+        run.passed("signature")
+        # (3) Disclosures (SD-JWT only).
+        if parsed.parts is not None:
+            parts = parsed.parts
+            processed = _step(run, "disclosures", lambda: self._disclosures(payload, parts, is_vc))
+            run.passed("disclosures", note=f"{len(parts.disclosures)} disclosed")
+            claims: JSONObject = processed.claims
+        else:
+            run.skipped("disclosures", "vc+jwt discloses every claim")
+            claims = payload
+        # (4) Validity window.
+        _step(run, "validity", lambda: _check_validity(claims, is_vc, now, limits))
+        run.passed("validity")
+        # (5) Issuer authority for the type.
+        ctype, type_name = _step(run, "issuer_authority", lambda: _type_of(claims, is_vc))
+        run.type = type_name
+        self._authority(run, run.issuer, type_name)
+        # (6) Schema of the disclosed subject.
+        subject = _subject_of(claims, is_vc)
+        self._schema(run, ctype, subject)
+        # (7) Status.
+        self._status_check(run, claims, is_vc)
+        # (8)-(10) Holder binding, audience, nonce.
+        holder = _step(run, "holder_binding", lambda: sd_jwt.holder_key_of(claims))
+        if parsed.parts is not None and holder is not None:
+            parts = parsed.parts
+            if aud is None or nonce is None:
+                _step(
+                    run,
+                    "holder_binding",
+                    lambda: sd_jwt.check_key_binding(
+                        parts, holder, aud=_kb_aud(parts), nonce=_kb_nonce(parts), now=now,
+                        limits=limits,
+                    ),
+                )  # fmt: skip
+                run.passed("holder_binding", note="KB-JWT by the cnf key")
+                run.skipped("audience", "the verifier named no audience")
+                run.skipped("nonce", "the verifier named no nonce")
+                return subject
+            _step(
+                run,
+                "holder_binding",
+                lambda: sd_jwt.check_key_binding(
+                    parts, holder, aud=aud, nonce=nonce, now=now, limits=limits
+                ),
+            )
+            run.passed("holder_binding", note="KB-JWT by the cnf key")
+            run.passed("audience")
+            _step(run, "nonce", lambda: self._nonces.spend(nonce))
+            run.passed("nonce")
+            return subject
+        if parsed.parts is not None and parsed.parts.kb_jwt is not None:
+            _step(run, "holder_binding", _kb_without_cnf)
+        if aud is not None or nonce is not None:
+            _step(run, "holder_binding", _unbound)
+        run.skipped("holder_binding", "the credential is not bound to a holder key")
+        run.skipped("audience", "no holder binding")
+        run.skipped("nonce", "no holder binding")
+        return subject
+
+    def _vp_jwt(
+        self, run: _Run, parsed: _Parsed, aud: str | None, nonce: str | None, now: int
+    ) -> JSONObject:
+        limits = self._limits
+        vp = parsed.payload
+        holder_did = vp.get("holder")
+        # The holder's signature first: nothing inside is read before it verifies.
+        key = _step(run, "holder_binding", lambda: self._holder_key(parsed.jws, holder_did))
+        _step(
+            run,
+            "holder_binding",
+            lambda: verify_compact(_jws_text(parsed.jws), key, typ="vp+jwt", limits=limits),
+        )
+        inner = _step(run, "parse", lambda: _enveloped_credential(vp))
+        report = Verifier(
+            trust=self._trust,
+            issuer_key=self._pinned,
+            resolver=self._resolver,
+            status=self._status,
+            nonces=self._nonces,
+            clock=self._clock,
+            limits=limits,
+        ).check(inner)
+        run.checks.extend(
+            c for c in report.checks if c.name not in ("holder_binding", "audience", "nonce")
+        )
+        run.format, run.type, run.issuer = "vp+jwt", report.credential_type, report.issuer
+        if report.error is not None:
+            failed = next(c.name for c in report.checks if c.outcome == "failed")
+            raise _FailedError(failed, report.error)
+        subject_id = report.claims.get("id")
+        if subject_id != holder_did:
+            error = VerificationError(
+                Code.DID_MISMATCH, "the presentation's holder is not the credential's subject"
+            )
+            run.checks.append(Check("holder_binding", "failed", code=str(error.code)))
+            raise _FailedError("holder_binding", error)
+        iat = vp.get("iat")
+        skew = int(limits.clock_skew.total_seconds())
+        max_age = int(limits.kb_jwt_max_age.total_seconds())
+        if (
+            isinstance(iat, bool)
+            or not isinstance(iat, int)
+            or not (now - max_age - skew <= iat <= now + skew)
+        ):
+            error = VerificationError(Code.KB_JWT_INVALID, "the presentation's iat is out of range")
+            run.checks.append(Check("holder_binding", "failed", code=str(error.code)))
+            raise _FailedError("holder_binding", error)
+        run.passed("holder_binding", note="vp+jwt signed by the subject's DID")
+        if aud is not None and vp.get("aud") != aud:
+            _step(run, "audience", _mismatch(Code.AUDIENCE_MISMATCH, "another audience"))
+        run.checks.append(Check("audience", "passed" if aud is not None else "skipped"))
+        if nonce is not None:
+            if vp.get("nonce") != nonce:
+                _step(run, "nonce", _mismatch(Code.NONCE_MISMATCH, "another nonce"))
+            _step(run, "nonce", lambda: self._nonces.spend(nonce))
+        run.checks.append(Check("nonce", "passed" if nonce is not None else "skipped"))
+        return report.claims
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _parse(self, presentation: str | bytes) -> _Parsed:
+        text = _text(presentation)
+        limits = self._limits
+        parts = None
+        if "~" in text:
+            parts = sd_jwt.split(text, limits=limits)
+            jws = parse_compact(parts.issuer_jwt, limits=limits)
+            allowed: tuple[str, ...] = ("dc+sd-jwt", "vc+sd-jwt")
+        else:
+            jws = parse_compact(text, limits=limits)
+            allowed = ("vc+jwt", "vp+jwt")
+        typ = jws.header.get("typ")
+        match = next((t for t in allowed if typ_matches(typ, t)), None)
+        if match is None:
+            raise VerificationError(Code.WRONG_TYPE, "typ is not a credential format we verify")
+        header = dict(jws.header)
+        header["typ"] = match
+        for member in ("jwk", "jku", "x5u", "x5c"):
+            if member in header:
+                raise VerificationError(
+                    Code.UNSUPPORTED_HEADER, "keys are never taken from the token", header=member
+                )
+        payload = _json.loads_object(
+            jws.payload,
+            max_bytes=limits.max_token_bytes,
+            max_depth=limits.max_json_depth,
+            what="credential",
+        )
+        jws = CompactJWS(
+            header=header,
+            payload=jws.payload,
+            signing_input=jws.signing_input,
+            signature=jws.signature,
+        )
+        return _Parsed(jws=jws, payload=payload, parts=parts)
+
+    def _issuer_key(self, jws: CompactJWS, issuer: str | None) -> PublicKey:
+        if self._pinned is not None:
+            return self._pinned
+        if not isinstance(issuer, str):
+            raise MalformedInputError(Code.MALFORMED, "the credential names no issuer")
+        kid = jws.kid
+        if issuer.startswith("did:"):
+            if kid is None:
+                raise VerificationError(Code.ISSUER_MISMATCH, "kid must name the issuer's key")
+            did, _ = split_did_url(kid)
+            if did != issuer:
+                raise VerificationError(Code.ISSUER_MISMATCH, "kid is not a key of the issuer")
+            method = resolve_verification_method(kid, resolver=self._resolver)
+            return method.public_key
+        if issuer.startswith("https://") and self._issuer_keys is not None:
+            return self._issuer_keys(issuer, kid)
+        raise PolicyError(Code.UNTRUSTED_ISSUER, "no way to find this issuer's key")
+
+    def _holder_key(self, jws: CompactJWS, holder: object) -> PublicKey:
+        if not isinstance(holder, str) or not holder.startswith("did:"):
+            raise MalformedInputError(Code.MALFORMED, "the presentation names no holder DID")
+        kid = jws.kid
+        if kid is None or split_did_url(kid)[0] != holder:
+            raise VerificationError(Code.DID_MISMATCH, "kid is not a key of the holder")
+        return resolve_verification_method(
+            kid, resolver=self._resolver, relationship="authentication"
+        ).public_key
+
+    def _disclosures(
+        self, payload: JSONObject, parts: sd_jwt.SDJWTParts, is_vc: bool
+    ) -> sd_jwt.ProcessedSDJWT:
+        processed = sd_jwt.process(payload, parts.disclosures, limits=self._limits)
+        plain = {"@context", "type", "issuer", "validFrom", "validUntil", "credentialSchema",
+                 "credentialStatus", "cnf"} if is_vc else PLAIN_SD_JWT_VC_CLAIMS  # fmt: skip
+        for path in processed.disclosed:
+            if len(path) == 1 and path[0] in plain:
+                raise VerificationError(
+                    Code.DISCLOSURE_CONFLICT, "this claim may not be selectively disclosed"
+                )
+        return processed
+
+    def _authority(self, run: _Run, issuer: str | None, type_name: str) -> None:
+        if self._pinned is not None:
+            run.passed("issuer_authority", note="pinned issuer key")
+            return
+        trust = self._trust
+        assert trust is not None  # noqa: S101 - the constructor requires one of the two
+        if not isinstance(issuer, str) or not trust.may_issue(issuer, type_name):
+            _step(run, "issuer_authority", _untrusted)
+        run.passed("issuer_authority")
+
+    def _schema(self, run: _Run, ctype: CredentialType | None, subject: JSONObject) -> None:
+        if ctype is None:
+            run.skipped("schema", "a type this library does not know")
+            return
+        _step(run, "schema", lambda: _validate_disclosed(ctype.schema, subject))
+        run.passed("schema")
+
+    def _status_check(self, run: _Run, claims: JSONObject, is_vc: bool) -> None:
+        status = claims.get("credentialStatus" if is_vc else "status")
+        if status is None:
+            run.skipped("status", "the credential has no status entry")
+            return
+        source = self._status
+        if source is None:
+            _step(run, "status", _no_status_source)
+            return
+        _step(run, "status", lambda: source.check(status))
+        run.passed("status")
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _text(presentation: str | bytes) -> str:
+    if isinstance(presentation, bytes | bytearray):
+        try:
+            return bytes(presentation).decode("ascii").strip()
+        except UnicodeDecodeError:
+            raise MalformedInputError(Code.MALFORMED, "a presentation is ASCII") from None
+    if not isinstance(presentation, str):
+        raise MalformedInputError(Code.MALFORMED, "a presentation is text")
+    return presentation.strip()
+
+
+def _jws_text(jws: CompactJWS) -> str:
+    from seoul_vc._encoding import b64url_encode
+
+    return jws.signing_input.decode("ascii") + "." + b64url_encode(jws.signature)
+
+
+def _issuer_of(payload: JSONObject, is_vc: bool) -> str | None:
+    value = payload.get("issuer" if is_vc else "iss")
+    if is_vc and isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _kb_aud(parts: sd_jwt.SDJWTParts) -> str:
+    return str(_kb_claim(parts, "aud"))
+
+
+def _kb_nonce(parts: sd_jwt.SDJWTParts) -> str:
+    return str(_kb_claim(parts, "nonce"))
+
+
+def _kb_claim(parts: sd_jwt.SDJWTParts, name: str) -> JSONValue:
+    # Only used to verify a KB-JWT whose aud/nonce the caller chose not to check: the
+    # signature, iat window and sd_hash are still verified by check_key_binding.
+    if parts.kb_jwt is None:
+        return ""
+    jws = parse_compact(parts.kb_jwt)
+    claims = _json.loads_object(jws.payload, max_bytes=len(jws.payload), max_depth=8)
+    value = claims.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _kb_without_cnf() -> None:
+    raise VerificationError(Code.KB_JWT_INVALID, "a KB-JWT came with a credential without cnf")
+
+
+def _unbound() -> None:
+    raise PolicyError(
+        Code.HOLDER_BINDING_MISSING, "the verifier requires a holder-bound presentation"
+    )
+
+
+def _untrusted() -> None:
+    raise PolicyError(Code.UNTRUSTED_ISSUER, "the issuer may not issue this credential type")
+
+
+def _no_status_source() -> None:
+    raise PolicyError(Code.STATUS_UNCHECKED, "the credential's status cannot be checked here")
+
+
+def _mismatch(code: Code, what: str) -> Callable[[], None]:
+    def fail() -> None:
+        raise VerificationError(code, f"the presentation was made for {what}")
+
+    return fail
+
+
+def _enveloped_credential(vp: JSONObject) -> str:
+    if vp.get("@context") != [V2_CONTEXT] and not (
+        isinstance(vp.get("@context"), list) and vp["@context"][:1] == [V2_CONTEXT]  # type: ignore[index]
+    ):
+        raise MalformedInputError(Code.MALFORMED, "a presentation starts with the v2 context")
+    creds = vp.get("verifiableCredential")
+    if not isinstance(creds, list) or len(creds) != 1 or not isinstance(creds[0], dict):
+        raise MalformedInputError(Code.MALFORMED, "a presentation envelops one credential")
+    envelope = creds[0]
+    ident = envelope.get("id")
+    prefix = "data:application/vc+jwt,"
+    if envelope.get("type") != "EnvelopedVerifiableCredential" or not (
+        isinstance(ident, str) and ident.startswith(prefix)
+    ):
+        raise MalformedInputError(
+            Code.MALFORMED, "the credential must be enveloped as data:application/vc+jwt"
+        )
+    return ident[len(prefix) :]
+
+
+def _type_of(claims: JSONObject, is_vc: bool) -> tuple[CredentialType | None, str]:
+    if is_vc:
+        types = claims.get("type")
+        if not isinstance(types, list) or "VerifiableCredential" not in types:
+            raise MalformedInputError(Code.MALFORMED, "type must list VerifiableCredential")
+        named = [t for t in types if isinstance(t, str) and t != "VerifiableCredential"]
+        if len(named) != 1:
+            raise MalformedInputError(Code.MALFORMED, "one credential type is expected")
+        return CREDENTIAL_TYPES.get(named[0]), named[0]
+    vct = claims.get("vct")
+    if not isinstance(vct, str) or not vct:
+        raise MalformedInputError(Code.MALFORMED, "an SD-JWT VC needs a vct")
+    ctype = find_by_vct(vct)
+    return ctype, ctype.name if ctype is not None else vct
+
+
+def _subject_of(claims: JSONObject, is_vc: bool) -> JSONObject:
+    if is_vc:
+        subject = claims.get("credentialSubject")
+        if not isinstance(subject, dict):
+            raise _FailedError(
+                "schema", MalformedInputError(Code.MALFORMED, "credentialSubject is an object")
+            )
+        return subject
+    return {k: v for k, v in claims.items() if k not in _REGISTERED}
+
+
+def _timestamp(value: JSONValue, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise MalformedInputError(Code.MALFORMED, f"{name} is a date-time", field=name)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise MalformedInputError(
+                Code.MALFORMED, f"{name} is an XML Schema date-time", field=name
+            ) from None
+        if moment.tzinfo is None:
+            raise MalformedInputError(Code.MALFORMED, f"{name} needs a time zone", field=name)
+        return moment.timestamp()
+    return float(value)
+
+
+def _check_validity(claims: JSONObject, is_vc: bool, now: int, limits: Limits) -> None:
+    skew = limits.clock_skew.total_seconds()
+    starts = ("validFrom", "nbf") if is_vc else ("nbf", "iat")
+    ends = ("validUntil", "exp")
+    for name in starts:
+        if name in claims and _timestamp(claims[name], name) > now + skew:
+            raise VerificationError(Code.NOT_YET_VALID, "the credential is not valid yet")
+    for name in ends:
+        if name in claims and _timestamp(claims[name], name) <= now - skew:
+            raise VerificationError(Code.EXPIRED, "the credential has expired")
+
+
+def _strip_required(node: JSONValue) -> JSONValue:
+    if isinstance(node, dict):
+        return {k: _strip_required(v) for k, v in node.items() if k != "required"}
+    if isinstance(node, list):
+        return [_strip_required(v) for v in node]
+    return node
+
+
+@cache
+def _disclosed_validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = _strip_required(copy.deepcopy(load_schema(name)))
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _validate_disclosed(name: str, subject: Mapping[str, JSONValue]) -> None:
+    """Validate disclosed claims: every rule holds, but undisclosed claims are not required."""
+    validator = _disclosed_validator(name)
+    error = next(iter(validator.iter_errors(dict(subject))), None)
+    if error is not None:
+        pointer = "".join("/" + str(p) for p in error.absolute_path)
+        raise MalformedInputError(
+            Code.SCHEMA_VIOLATION,
+            "a disclosed claim does not match its schema",
+            field=pointer or "/",
+            rule=str(error.validator),
+        )
