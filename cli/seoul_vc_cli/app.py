@@ -15,7 +15,7 @@ import traceback
 import typer
 
 from seoul_vc import SeoulVCError
-from seoul_vc_cli import demo, did_cmd, key_cmd, ledger_cmd
+from seoul_vc_cli import cred_cmd, demo, did_cmd, key_cmd, ledger_cmd
 from seoul_vc_cli.output import json_mode
 
 __all__ = ["app", "main"]
@@ -37,6 +37,9 @@ app = typer.Typer(
 app.add_typer(key_cmd.app, name="key")
 app.add_typer(did_cmd.app, name="did")
 app.add_typer(ledger_cmd.app, name="ledger")
+app.command("issue")(cred_cmd.issue_cmd)
+app.command("present")(cred_cmd.present_cmd)
+app.command("verify")(cred_cmd.verify_cmd)
 app.command("demo")(demo.demo)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -66,6 +65,7 @@ from seoul_vc.ledger.note import (
 from seoul_vc.ledger.tlog import leaf_hash
 from seoul_vc.ledger.witness import Witness
 from seoul_vc_cli.output import JsonOption, emit, set_json_mode
+from seoul_vc_cli.output import read_input as _read
 
 app = typer.Typer(
     help="Run the append-only ledger: entries, checkpoints, witnesses, offline proofs.",
@@ -107,27 +107,6 @@ def _ledger(db: str, *, create: bool = False) -> Iterator[Ledger]:
         yield ledger
     finally:
         ledger.close()
-
-
-def _read(source: str | Path, *, max_bytes: int, what: str) -> bytes:
-    """Read a file (``-`` for standard input) of at most ``max_bytes``."""
-    try:
-        if str(source) == "-":
-            data = sys.stdin.buffer.read(max_bytes + 1)
-        else:
-            with Path(source).open("rb") as fh:
-                data = fh.read(max_bytes + 1)
-    except FileNotFoundError as exc:
-        raise NotFoundError(Code.NOT_FOUND, f"no such {what} file: {source}") from exc
-    except OSError as exc:
-        raise ConfigurationError(
-            Code.UNREADABLE_INPUT, f"cannot read the {what}: {exc.strerror}"
-        ) from exc
-    if len(data) > max_bytes:
-        raise MalformedInputError(
-            Code.TOO_LARGE, f"the {what} exceeds {max_bytes} bytes", limit=max_bytes
-        )
-    return data
 
 
 def _read_note(source: Path) -> str:

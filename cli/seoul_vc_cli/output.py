@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import sys
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-__all__ = ["JsonOption", "emit", "json_mode", "set_json_mode"]
+from seoul_vc import Code, ConfigurationError, MalformedInputError, NotFoundError
+
+__all__ = ["JsonOption", "emit", "json_mode", "read_input", "set_json_mode"]
 
 _JSON_MODE: ContextVar[bool] = ContextVar("seoul_vc_cli_json", default=False)
 
@@ -39,3 +42,24 @@ def emit(result: dict[str, Any], human: str) -> None:
         sys.stdout.write(json.dumps({"ok": True, **result}, ensure_ascii=False, indent=2) + "\n")
     else:
         typer.echo(human)
+
+
+def read_input(source: str | Path, *, max_bytes: int, what: str) -> bytes:
+    """Read a file (``-`` for standard input) of at most ``max_bytes``."""
+    try:
+        if str(source) == "-":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with Path(source).open("rb") as fh:
+                data = fh.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise NotFoundError(Code.NOT_FOUND, f"no such {what} file: {source}") from exc
+    except OSError as exc:
+        raise ConfigurationError(
+            Code.UNREADABLE_INPUT, f"cannot read the {what}: {exc.strerror}"
+        ) from exc
+    if len(data) > max_bytes:
+        raise MalformedInputError(
+            Code.TOO_LARGE, f"the {what} exceeds {max_bytes} bytes", limit=max_bytes
+        )
+    return data

@@ -1,0 +1,211 @@
+"""``seoul-vc issue | present | verify``: credentials from the command line.
+
+``verify`` exits 0 for a valid presentation and prints only the disclosed claims (with
+``--json`` the whole report: every check and its outcome); it exits 1 with the first failing
+check's code otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seoul_vc import (
+    Code,
+    ConfigurationError,
+    FixedClock,
+    Issuer,
+    MalformedInputError,
+    PrivateKey,
+    PublicKey,
+    TrustRegistry,
+    Verifier,
+    load_public_key,
+    present,
+)
+from seoul_vc.credentials import CREDENTIAL_TYPES, MemoryNonceStore
+from seoul_vc.did.jwk import public_key_from_did_jwk
+from seoul_vc.did.key import public_key_from_did_key
+from seoul_vc_cli.output import JsonOption, emit, json_mode, read_input, set_json_mode
+
+__all__ = ["issue_cmd", "present_cmd", "verify_cmd"]
+
+MAX_SUBJECT_BYTES = 64 * 1024
+MAX_CREDENTIAL_BYTES = 256 * 1024
+
+
+class FormatChoice(StrEnum):
+    """Securing formats."""
+
+    VC_JWT = "vc+jwt"
+    VC_SD_JWT = "vc+sd-jwt"
+    DC_SD_JWT = "dc+sd-jwt"
+
+
+TypeChoice = StrEnum("TypeChoice", {name: name for name in CREDENTIAL_TYPES})  # type: ignore[misc]
+
+
+def _time(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigurationError(
+            Code.BAD_ARGUMENT, f"{option} is an ISO 8601 date-time with a zone"
+        ) from None
+    if moment.tzinfo is None:
+        raise ConfigurationError(Code.BAD_ARGUMENT, f"{option} needs a time zone (e.g. Z)")
+    return moment.astimezone(UTC)
+
+
+def _public_key(value: str) -> PublicKey:
+    """A public key from a did:key/did:jwk DID or from a public JWK file."""
+    if value.startswith("did:key:"):
+        return public_key_from_did_key(value)
+    if value.startswith("did:jwk:"):
+        return public_key_from_did_jwk(value)
+    return load_public_key(value)
+
+
+def _text(source: str, what: str) -> str:
+    data = read_input(source, max_bytes=MAX_CREDENTIAL_BYTES, what=what)
+    try:
+        return data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise MalformedInputError(Code.MALFORMED, f"the {what} is not ASCII") from None
+
+
+def issue_cmd(
+    key: Annotated[Path, typer.Option("--key", help="The issuer's private JWK file.")],
+    type_: Annotated[TypeChoice, typer.Option("--type", help="The credential type.")],
+    subject: Annotated[
+        str, typer.Option("--subject", metavar="FILE", help="Subject JSON file; - reads stdin.")
+    ],
+    format_: Annotated[
+        FormatChoice, typer.Option("--format", help="The securing format.")
+    ] = FormatChoice.DC_SD_JWT,
+    holder: Annotated[
+        str | None,
+        typer.Option("--holder", help="Bind to the holder: did:key/did:jwk or public JWK file."),
+    ] = None,
+    disclosable: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--disclosable",
+            metavar="PATH",
+            help="Override the type's selectively disclosable claims (repeat), e.g. "
+            "address.district.",
+        ),
+    ] = None,
+    valid_from: Annotated[
+        str | None, typer.Option("--valid-from", help="ISO 8601 date-time (default: now).")
+    ] = None,
+    valid_until: Annotated[
+        str | None, typer.Option("--valid-until", help="ISO 8601 (default: a year later).")
+    ] = None,
+    did: Annotated[
+        str | None, typer.Option("--did", help="Issuer DID (default: did:key/did:jwk of key).")
+    ] = None,
+    kid: Annotated[str | None, typer.Option("--kid", help="Key DID URL (did:web issuers).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the credential here.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Issue a credential: the subject is validated against the type's schema first."""
+    set_json_mode(json_output)
+    private = PrivateKey.load(key)
+    raw = read_input(subject, max_bytes=MAX_SUBJECT_BYTES, what="subject")
+    from seoul_vc import _json
+
+    claims = _json.loads_object(raw, max_bytes=MAX_SUBJECT_BYTES, max_depth=16, what="subject")
+    issuer = Issuer(private, did=did, kid=kid)
+    token = issuer.issue(
+        str(type_.value),
+        claims,
+        format=format_.value,
+        holder=_public_key(holder) if holder is not None else None,
+        disclosable=disclosable if disclosable else None,
+        valid_from=_time(valid_from, "--valid-from"),
+        valid_until=_time(valid_until, "--valid-until"),
+    )
+    if out is not None:
+        out.write_text(token + "\n", encoding="ascii")
+    emit(
+        {"credential": token, "format": format_.value, "issuer": issuer.did},
+        token if out is None else f"wrote {format_.value} credential to {out}",
+    )
+
+
+def present_cmd(
+    credential: Annotated[
+        str, typer.Argument(metavar="CREDENTIAL", help="The credential file; - reads stdin.")
+    ],
+    holder_key: Annotated[Path, typer.Option("--holder-key", help="The holder's private JWK.")],
+    aud: Annotated[str, typer.Option("--aud", help="The verifier's audience identifier.")],
+    nonce: Annotated[str, typer.Option("--nonce", help="The verifier's nonce.")],
+    disclose: Annotated[
+        list[str] | None,
+        typer.Option("--disclose", metavar="PATH", help="A claim to disclose (repeat)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the presentation here.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Present a credential to a verifier, disclosing only the named claims."""
+    set_json_mode(json_output)
+    token = _text(credential, "credential")
+    key = PrivateKey.load(holder_key)
+    shown = present(token, key, disclose=disclose or [], aud=aud, nonce=nonce)
+    if out is not None:
+        out.write_text(shown + "\n", encoding="ascii")
+    emit({"presentation": shown}, shown if out is None else f"wrote presentation to {out}")
+
+
+def verify_cmd(
+    presentation: Annotated[
+        str, typer.Argument(metavar="FILE", help="The presentation or credential; - reads stdin.")
+    ],
+    trust: Annotated[
+        Path | None, typer.Option("--trust", help="Trust registry JSON: who may issue what.")
+    ] = None,
+    issuer_key: Annotated[
+        str | None,
+        typer.Option("--issuer-key", help="Pin the issuer key: public JWK file or did:key/jwk."),
+    ] = None,
+    aud: Annotated[str | None, typer.Option("--aud", help="Expected audience.")] = None,
+    nonce: Annotated[str | None, typer.Option("--nonce", help="Expected nonce.")] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Verify as of this ISO 8601 time.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Verify a presentation: exit 0 with the disclosed claims, or 1 with the error code."""
+    set_json_mode(json_output)
+    if trust is None and issuer_key is None:
+        raise ConfigurationError(Code.BAD_ARGUMENT, "give --trust REGISTRY or --issuer-key FILE")
+    token = _text(presentation, "presentation")
+    moment = _time(now, "--now")
+    # One presentation per run: the caller's nonce cannot have been issued by this process,
+    # so the store accepts a nonce it did not issue, once. Replays across runs are the
+    # calling system's to stop (it issued the nonce); the library's Verifier does both.
+    verifier = Verifier(
+        trust=TrustRegistry.from_file(trust) if trust is not None else None,
+        issuer_key=_public_key(issuer_key) if issuer_key is not None else None,
+        clock=FixedClock(moment) if moment is not None else None,
+        nonces=MemoryNonceStore(require_issued=False),
+    )
+    report = verifier.check(token, aud=aud, nonce=nonce)
+    if report.error is not None:
+        if json_mode():
+            sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
+            raise typer.Exit(report.error.exit_code)
+        raise report.error
+    emit(
+        {k: v for k, v in report.to_json().items() if k != "ok"},
+        json.dumps(report.claims, ensure_ascii=False, indent=2),
+    )
