@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from seoul_vc._json import JSONObject, JSONValue
+from seoul_vc.credentials._schema_check import SchemaError, UnsupportedSchema, compile_schema
 from seoul_vc.errors import Code, ConfigurationError, MalformedInputError
 
 __all__ = ["SCHEMA_NAMES", "example_subject", "load_schema", "schema_id", "validate_subject"]
@@ -83,39 +85,55 @@ def example_subject(name: str) -> JSONObject:
 
 
 @cache
-def _validator(name: str) -> Any:
-    from jsonschema import Draft202012Validator  # imported on first use: ~40 ms
-
+def _checker(name: str, *, all_required: bool = True) -> Callable[[JSONValue], None]:
+    """The compiled checker of a schema (``all_required=False``: ``required`` dropped)."""
     schema = load_schema(name)
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    if not all_required:
+        schema = _strip_required(copy.deepcopy(schema))  # type: ignore[assignment]
+    try:
+        return compile_schema(schema)
+    except UnsupportedSchema:  # pragma: no cover - the shipped schemas compile
+        from jsonschema import Draft202012Validator
+
+        slow = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+        def check(value: JSONValue) -> None:
+            error = next(iter(slow.iter_errors(value)), None)
+            if error is not None:
+                raise SchemaError([str(p) for p in error.absolute_path], str(error.validator))
+
+        return check
 
 
-def validate_subject(name: str, subject: JSONValue) -> None:
+def _strip_required(node: JSONValue) -> JSONValue:
+    if isinstance(node, dict):
+        return {k: _strip_required(v) for k, v in node.items() if k != "required"}
+    if isinstance(node, list):
+        return [_strip_required(v) for v in node]
+    return node
+
+
+def validate_subject(name: str, subject: JSONValue, *, disclosed_only: bool = False) -> None:
     """Validate a credential subject against schema ``name``.
+
+    Args:
+        name: the schema's name.
+        subject: the subject claims.
+        disclosed_only: check only the claims present (a selective disclosure): every rule
+            holds for them, but no claim is required.
 
     Raises:
         MalformedInputError: ``schema_violation`` with ``details["field"]`` the JSON Pointer
-            of the first failing field (by path order) and ``details["rule"]`` the keyword.
+            of the first failing field and ``details["rule"]`` the keyword.
     """
-    validator = _validator(name)
-    errors = sorted(validator.iter_errors(subject), key=lambda e: [str(p) for p in e.path])
-    if errors:
-        first = errors[0]
-        path = [str(p) for p in first.absolute_path]
-        instance, rule = first.instance, first.validator
-        # Name the field itself where the error sits on its parent object.
-        if rule == "required" and isinstance(instance, dict):
-            path += [k for k in first.validator_value if k not in instance][:1]
-        elif rule in ("additionalProperties", "unevaluatedProperties") and isinstance(
-            instance, dict
-        ):
-            declared = first.schema.get("properties", {})
-            path += sorted(k for k in instance if k not in declared)[:1]
-        pointer = "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
+    try:
+        _checker(name, all_required=not disclosed_only)(subject)
+    except SchemaError as exc:
+        pointer = "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in exc.path)
         raise MalformedInputError(
             Code.SCHEMA_VIOLATION,
             "the credential subject does not match its schema",
             field=pointer or "/",
-            rule=str(first.validator),
+            rule=exc.keyword,
             schema=name,
-        )
+        ) from None
