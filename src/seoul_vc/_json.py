@@ -71,7 +71,18 @@ _DECODER = json.JSONDecoder(
 
 
 def depth(text: str, limit: int) -> int:
-    """Return the nesting depth of ``text``, stopping early once ``limit`` is passed."""
+    """Bound the nesting depth of ``text``: a result above ``limit`` iff it nests deeper.
+
+    Up to ``limit`` the result is an upper bound of the depth (the count of openers).
+    """
+    # Openers anywhere (strings included) bound the depth: most inputs stop here, unscanned.
+    openers = text.count("[") + text.count("{")
+    if openers <= limit:
+        return openers
+    return _exact_depth(text, limit)
+
+
+def _exact_depth(text: str, limit: int) -> int:
     brackets = _STRING_RE.sub("", text).translate(_BRACKETS_ONLY)
     # The number of openers bounds the depth; most documents stop here.
     if len(brackets) // 2 <= limit:

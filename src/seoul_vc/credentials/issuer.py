@@ -32,7 +32,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
-from seoul_vc import _json
 from seoul_vc._json import JSONObject, JSONValue
 from seoul_vc.clock import Clock, SystemClock
 from seoul_vc.credentials import sd_jwt
@@ -40,8 +39,8 @@ from seoul_vc.credentials.sd_jwt import ClaimPath, parse_claim_path
 from seoul_vc.credentials.types import CredentialType, credential_type
 from seoul_vc.did.jwk import did_jwk
 from seoul_vc.did.key import did_key
-from seoul_vc.errors import Code, ConfigurationError, SeoulVCError
-from seoul_vc.jose import encode_jwt, parse_compact
+from seoul_vc.errors import Code, ConfigurationError
+from seoul_vc.jose import encode_jwt, parse_compact, typ_matches
 from seoul_vc.keys import KeyAlgorithm, PrivateKey, PublicKey
 
 __all__ = [
@@ -272,8 +271,9 @@ def present(
     stamp = iat if iat is not None else int(time.time())
     paths = [parse_claim_path(p) if isinstance(p, str) else tuple(p) for p in disclose]
     if "~" in credential:
+        # vc+sd-jwt keeps the subject under credentialSubject; dc+sd-jwt at the top.
         jws = parse_compact(credential.split("~", 1)[0])
-        if jws.header.get("typ") == "vc+sd-jwt" or _has_context(jws.payload):
+        if typ_matches(jws.header.get("typ"), "vc+sd-jwt"):
             paths = [("credentialSubject", *p) for p in paths]
         return sd_jwt.present(
             credential, disclose=paths, holder_key=holder_key, aud=aud, nonce=nonce, iat=stamp
@@ -306,11 +306,3 @@ def present(
         kid=kid_of(holder_did, holder_key.public_key),
         header={"cty": "vp"},
     )
-
-
-def _has_context(payload: bytes) -> bool:
-    try:
-        obj = _json.loads_object(payload, max_bytes=len(payload), max_depth=64)
-    except SeoulVCError:  # a payload that does not parse has no context
-        return False
-    return "@context" in obj
