@@ -34,7 +34,8 @@ class Limits:
         resolver_cache_ttl: how long a resolved DID document is reused.
         resolver_cache_entries: most DID documents a resolver cache keeps.
         clock_skew: leeway applied to ``iat``/``nbf``/``exp`` comparisons.
-        max_disclosures: most SD-JWT disclosures (and ``_sd`` digests) one token may carry.
+        max_disclosures: most SD-JWT disclosures one token may carry (and a quarter of the
+            digests, decoys included, its payload may hold).
         kb_jwt_max_age: how old a Key Binding JWT's ``iat`` may be (RFC 9901 §7.3 step 5).
         nonce_ttl: how long a verifier's nonce stays usable, and is remembered once used.
         max_nonces: most nonces a verifier's in-memory nonce store tracks at once.

@@ -106,8 +106,12 @@ def _checker(name: str, *, all_required: bool = True) -> Callable[[JSONValue], N
 
 
 def _strip_required(node: JSONValue) -> JSONValue:
+    # An "if" is a condition, not a requirement: its "required" stays, or an absent claim
+    # would satisfy the condition and trigger its "then".
     if isinstance(node, dict):
-        return {k: _strip_required(v) for k, v in node.items() if k != "required"}
+        return {
+            k: v if k == "if" else _strip_required(v) for k, v in node.items() if k != "required"
+        }
     if isinstance(node, list):
         return [_strip_required(v) for v in node]
     return node

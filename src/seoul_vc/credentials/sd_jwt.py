@@ -377,14 +377,17 @@ class ProcessedSDJWT:
 
 
 class _Processor:
-    def __init__(self, by_digest: dict[str, Disclosure], max_depth: int) -> None:
+    def __init__(self, by_digest: dict[str, Disclosure], max_depth: int, max_digests: int) -> None:
         self.by_digest = by_digest
+        self.max_digests = max_digests
         self.seen: set[str] = set()
         self.paths: dict[str, ClaimPath] = {}
         self.max_depth = max_depth
 
     def _claim_digest(self, digest: str) -> Disclosure | None:
         # §7.1 step 4: a digest may occur once in the payload and all disclosures together.
+        if len(self.seen) >= self.max_digests:
+            raise MalformedInputError(Code.TOO_LARGE, "too many digests", limit=self.max_digests)
         if digest in self.seen:
             raise VerificationError(Code.DISCLOSURE_REPEATED, "a digest appears more than once")
         self.seen.add(digest)
@@ -416,7 +419,7 @@ class _Processor:
             if disclosure is None:
                 continue  # a decoy or an undisclosed claim
             if disclosure.name is None:
-                raise VerificationError(
+                raise MalformedInputError(
                     Code.DISCLOSURE_MALFORMED,
                     "an object property's disclosure has three elements (RFC 9901 §7.1)",
                 )
@@ -441,7 +444,7 @@ class _Processor:
                 if disclosure is None:
                     continue  # undisclosed element: removed (§7.1 step 3.4.2)
                 if disclosure.name is not None:
-                    raise VerificationError(
+                    raise MalformedInputError(
                         Code.DISCLOSURE_MALFORMED,
                         "an array element's disclosure has two elements (RFC 9901 §7.1)",
                     )
@@ -483,7 +486,8 @@ def process(
         if disclosure.digest in by_digest:
             raise VerificationError(Code.DISCLOSURE_REPEATED, "a disclosure is sent twice")
         by_digest[disclosure.digest] = disclosure
-    processor = _Processor(by_digest, limits.max_json_depth)
+    # Digests (decoys included) are bounded like disclosures: a few decoys per object.
+    processor = _Processor(by_digest, limits.max_json_depth, 4 * limits.max_disclosures)
     top = {k: v for k, v in payload.items() if k != "_sd_alg"}
     claims = processor.walk(top, (), 1)
     assert isinstance(claims, dict)  # noqa: S101 - an object stays an object
