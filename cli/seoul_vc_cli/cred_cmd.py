@@ -30,9 +30,15 @@ from seoul_vc import (
     present,
 )
 from seoul_vc.credentials import CREDENTIAL_TYPES, MemoryNonceStore
-from seoul_vc.did.jwk import public_key_from_did_jwk
-from seoul_vc.did.key import public_key_from_did_key
-from seoul_vc_cli.output import JsonOption, emit, json_mode, read_input, set_json_mode
+from seoul_vc.did import self_certifying_key
+from seoul_vc_cli.output import (
+    JsonOption,
+    emit,
+    json_mode,
+    parse_json_object,
+    read_input,
+    set_json_mode,
+)
 
 __all__ = ["issue_cmd", "present_cmd", "verify_cmd"]
 
@@ -67,11 +73,8 @@ def _time(text: str | None, option: str) -> datetime | None:
 
 def _public_key(value: str) -> PublicKey:
     """A public key from a did:key/did:jwk DID or from a public JWK file."""
-    if value.startswith("did:key:"):
-        return public_key_from_did_key(value)
-    if value.startswith("did:jwk:"):
-        return public_key_from_did_jwk(value)
-    return load_public_key(value)
+    key = self_certifying_key(value) if value.startswith("did:") else None
+    return key if key is not None else load_public_key(value)
 
 
 def _text(source: str, what: str) -> str:
@@ -121,9 +124,7 @@ def issue_cmd(
     set_json_mode(json_output)
     private = PrivateKey.load(key)
     raw = read_input(subject, max_bytes=MAX_SUBJECT_BYTES, what="subject")
-    from seoul_vc import _json
-
-    claims = _json.loads_object(raw, max_bytes=MAX_SUBJECT_BYTES, max_depth=16, what="subject")
+    claims = parse_json_object(raw, "subject")
     issuer = Issuer(private, did=did, kid=kid)
     token = issuer.issue(
         str(type_.value),

@@ -64,7 +64,7 @@ from seoul_vc.ledger.note import (
 )
 from seoul_vc.ledger.tlog import leaf_hash
 from seoul_vc.ledger.witness import Witness
-from seoul_vc_cli.output import JsonOption, emit, set_json_mode
+from seoul_vc_cli.output import JsonOption, emit, parse_json_object, set_json_mode
 from seoul_vc_cli.output import read_input as _read
 
 app = typer.Typer(
@@ -134,40 +134,6 @@ def _emit_note(result: dict[str, Any], note: str, out: Path | None, saved: str) 
     _write(out, note)
     result["file"] = str(out)
     emit(result, saved)
-
-
-class _DuplicateMemberError(ValueError):
-    pass
-
-
-def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _DuplicateMemberError
-    return obj
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(name)
-
-
-def _parse_body(data: bytes) -> dict[str, Any]:
-    """Parse an entry body strictly: one JSON object, no duplicate members, no NaN."""
-    try:
-        value = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_refuse_constant,
-        )
-    except _DuplicateMemberError:
-        raise MalformedInputError(Code.DUPLICATE_KEY, "the body repeats a member name") from None
-    except RecursionError:
-        raise MalformedInputError(Code.TOO_DEEP, "the body nests too deeply") from None
-    except ValueError as exc:  # also UnicodeDecodeError
-        raise MalformedInputError(Code.MALFORMED, "the body is not valid JSON") from exc
-    if not isinstance(value, dict):
-        raise MalformedInputError(Code.MALFORMED, "the body is not a JSON object")
-    return value
 
 
 def _parse_grants(grants: list[str]) -> dict[str, list[str]]:
@@ -275,7 +241,7 @@ def append(
     """Sign an entry with --key and append it; print the receipt."""
     set_json_mode(json_output)
     signing_key = PrivateKey.load(key)
-    document = _parse_body(_read(body, max_bytes=MAX_ENTRY_BYTES, what="body"))
+    document = parse_json_object(_read(body, max_bytes=MAX_ENTRY_BYTES, what="body"), "body")
     now = int(SystemClock().now().timestamp())
     entry = sign_entry(type_, document, signing_key, time=now)
     # Re-read the entry as any verifier will (bounded depth, canonical form) before it is

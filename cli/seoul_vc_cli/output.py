@@ -17,7 +17,14 @@ import typer
 
 from seoul_vc import Code, ConfigurationError, MalformedInputError, NotFoundError
 
-__all__ = ["JsonOption", "emit", "json_mode", "read_input", "set_json_mode"]
+__all__ = [
+    "JsonOption",
+    "emit",
+    "json_mode",
+    "parse_json_object",
+    "read_input",
+    "set_json_mode",
+]
 
 _JSON_MODE: ContextVar[bool] = ContextVar("seoul_vc_cli_json", default=False)
 
@@ -63,3 +70,37 @@ def read_input(source: str | Path, *, max_bytes: int, what: str) -> bytes:
             Code.TOO_LARGE, f"the {what} exceeds {max_bytes} bytes", limit=max_bytes
         )
     return data
+
+
+class _DuplicateMemberError(ValueError):
+    pass
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _DuplicateMemberError
+    return obj
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(name)
+
+
+def parse_json_object(data: bytes, what: str) -> dict[str, Any]:
+    """Parse a JSON object file strictly: UTF-8, no duplicate members, no NaN."""
+    try:
+        value = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=_object_without_duplicates,
+            parse_constant=_refuse_constant,
+        )
+    except _DuplicateMemberError:
+        raise MalformedInputError(Code.DUPLICATE_KEY, f"the {what} repeats a member name") from None
+    except RecursionError:
+        raise MalformedInputError(Code.TOO_DEEP, f"the {what} nests too deeply") from None
+    except ValueError as exc:  # also UnicodeDecodeError
+        raise MalformedInputError(Code.MALFORMED, f"the {what} is not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise MalformedInputError(Code.MALFORMED, f"the {what} is not a JSON object")
+    return value

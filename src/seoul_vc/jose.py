@@ -42,6 +42,7 @@ __all__ = [
     "ALLOWED_ALGORITHMS",
     "CompactJWS",
     "VerifiedJWT",
+    "check_signature",
     "decode_jwt",
     "encode_jwt",
     "parse_compact",
@@ -242,7 +243,20 @@ def verify_compact(
         VerificationError: as :func:`parse_compact`, and ``algorithm_key_mismatch``,
             ``wrong_type``, ``invalid_signature``.
     """
-    jws = parse_compact(token, limits=limits, understood_crit=understood_crit)
+    return check_signature(
+        parse_compact(token, limits=limits, understood_crit=understood_crit), key, typ=typ
+    )
+
+
+def check_signature(jws: CompactJWS, key: PublicKey, *, typ: str | None = None) -> CompactJWS:
+    """Finish :func:`verify_compact` on a token :func:`parse_compact` already split.
+
+    For callers that must read the header before they know the key (``kid``, ``typ``):
+    the token is parsed once. Checks steps 5-7 above and returns ``jws``.
+
+    Raises:
+        VerificationError: ``algorithm_key_mismatch``, ``wrong_type``, ``invalid_signature``.
+    """
     if ALLOWED_ALGORITHMS[jws.alg] is not key.alg:
         raise VerificationError(
             Code.ALGORITHM_KEY_MISMATCH, "alg does not fit the verification key", alg=jws.alg

@@ -15,7 +15,10 @@ import pytest
 SCRIPT = Path(sys.executable).with_name("seoul-vc")
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script (also used by the other tests/e2e files)."""
     env = {k: v for k, v in os.environ.items() if k != "SEOUL_VC_DEBUG"}
     return subprocess.run(
         [str(SCRIPT), *args],
@@ -24,6 +27,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         timeout=120,
         cwd=cwd,
         env=env,
+        input=stdin,
         check=False,
     )
 

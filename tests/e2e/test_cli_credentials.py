@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-SCRIPT = Path(sys.executable).with_name("seoul-vc")
-FORMATS = ["dc+sd-jwt", "vc+sd-jwt", "vc+jwt"]
-
-
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SEOUL_VC_DEBUG"}
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        input=stdin,
-        check=False,
-    )
+from test_cli import run  # this folder's CLI runner
 
 
 def run_json(*args: str) -> tuple[int, dict[str, Any]]:

@@ -29,6 +29,24 @@ _ANNOTATIONS: Final = frozenset(
 _DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
+def _is_string(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+#: Bound keywords: which instances they apply to, and whether they are lower bounds. Lengths
+#: count code points (2020-12 Validation §6.3.1), numbers compare as numbers (§6.2).
+_BOUNDS: Final[dict[str, tuple[Callable[[object], bool], bool]]] = {
+    "minLength": (_is_string, True),
+    "maxLength": (_is_string, False),
+    "minimum": (_is_number, True),
+    "maximum": (_is_number, False),
+}
+
+
 class UnsupportedSchema(Exception):  # noqa: N818 - a signal to fall back, not an error
     """The schema uses a keyword this checker does not implement."""
 
@@ -151,22 +169,23 @@ def compile_schema(root: Mapping[str, Any]) -> Callable[[Any], None]:
                         raise _fail(path, "const")
 
                 checks.append(const_check)
-            elif key in ("minLength", "maxLength"):
-                low = key == "minLength"
+            elif key in _BOUNDS:
+                applies, low = _BOUNDS[key]
 
-                def length_check(
+                def bound_check(
                     value: Any,
                     path: list[str],
-                    bound: int = arg,
+                    bound: float = arg,
+                    applies: Callable[[Any], bool] = applies,
                     low: bool = low,
                     key: str = key,
                 ) -> None:
-                    if isinstance(value, str) and (
-                        len(value) < bound if low else len(value) > bound
-                    ):
-                        raise _fail(path, key)
+                    if applies(value):
+                        size = len(value) if isinstance(value, str) else value
+                        if size < bound if low else size > bound:
+                            raise _fail(path, key)
 
-                checks.append(length_check)
+                checks.append(bound_check)
             elif key == "pattern":
                 regex = re.compile(arg)
 
@@ -177,21 +196,6 @@ def compile_schema(root: Mapping[str, Any]) -> Callable[[Any], None]:
                         raise _fail(path, "pattern")
 
                 checks.append(pattern_check)
-            elif key in ("minimum", "maximum"):
-                low = key == "minimum"
-
-                def bound_check(
-                    value: Any,
-                    path: list[str],
-                    bound: float = arg,
-                    low: bool = low,
-                    key: str = key,
-                ) -> None:
-                    number = isinstance(value, int | float) and not isinstance(value, bool)
-                    if number and (value < bound if low else value > bound):
-                        raise _fail(path, key)
-
-                checks.append(bound_check)
             elif key == "format":
                 if arg != "date":
                     raise UnsupportedSchema(f"format {arg}")

@@ -207,7 +207,7 @@ class Issuer:
         disclosable: Iterable[ClaimPath | str] | None,
     ) -> list[ClaimPath]:
         if disclosable is None:
-            return [p for p in ctype.disclosable if _exists(subject, p)]
+            return [p for p in ctype.disclosable if sd_jwt.claim_exists(dict(subject), p)]
         paths = [parse_claim_path(p) if isinstance(p, str) else tuple(p) for p in disclosable]
         for path in paths:
             if path and path[0] in PLAIN_SD_JWT_VC_CLAIMS | {"id"}:
@@ -236,15 +236,6 @@ class Issuer:
         if status is not None:
             document["credentialStatus"] = status
         return document
-
-
-def _exists(subject: Mapping[str, JSONValue], path: ClaimPath) -> bool:
-    node: JSONValue = dict(subject)
-    for step in path:
-        if not isinstance(node, dict) or not isinstance(step, str) or step not in node:
-            return False
-        node = node[step]
-    return True
 
 
 def present(

@@ -75,6 +75,8 @@ __all__ = [
     "ProcessedSDJWT",
     "SDJWTParts",
     "check_key_binding",
+    "check_presentation_time",
+    "claim_exists",
     "format_claim_path",
     "holder_key_of",
     "issue",
@@ -532,17 +534,17 @@ def check_key_binding(
     parts: SDJWTParts,
     holder_key: PublicKey,
     *,
-    aud: str,
-    nonce: str,
+    aud: str | None,
+    nonce: str | None,
     now: int,
     limits: Limits = _DEFAULT_LIMITS,
 ) -> KeyBinding:
     """Verify the KB-JWT of a presentation (RFC 9901 §7.3), every step.
 
     Checks ``typ`` is ``kb+jwt``, ``alg`` is allowed and fits the holder key, the signature,
-    ``iat`` no later than ``now + clock_skew`` and no earlier than ``now - kb_jwt_max_age -
-    clock_skew``, ``exp``/``nbf`` when present, ``aud`` and ``nonce`` equal to the
-    verifier's, and ``sd_hash`` over the exact presentation.
+    ``iat`` within :func:`check_presentation_time`, ``exp``/``nbf`` when present, ``aud``
+    and ``nonce`` strings equal to the verifier's (``None``: the caller does not check that
+    one, and must report so), and ``sd_hash`` over the exact presentation.
 
     Raises:
         VerificationError: ``kb_jwt_missing``, ``kb_jwt_invalid``, ``invalid_signature``,
@@ -559,25 +561,40 @@ def check_key_binding(
             raise VerificationError(Code.KB_JWT_INVALID, "the KB-JWT's typ is not kb+jwt") from exc
         raise
     claims = verified.claims
-    skew = int(limits.clock_skew.total_seconds())
-    iat = claims.get("iat")
-    if isinstance(iat, bool) or not isinstance(iat, int):
-        raise VerificationError(Code.KB_JWT_INVALID, "the KB-JWT needs an integer iat")
-    if iat > now + skew:
-        raise VerificationError(Code.KB_JWT_INVALID, "the KB-JWT was issued in the future")
-    if iat < now - int(limits.kb_jwt_max_age.total_seconds()) - skew:
-        raise VerificationError(Code.KB_JWT_INVALID, "the KB-JWT is too old")
-    _check_optional_times(claims, now, skew)
-    if claims.get("aud") != aud:
+    iat = check_presentation_time(claims.get("iat"), now, limits)
+    _check_optional_times(claims, now, int(limits.clock_skew.total_seconds()))
+    kb_aud, kb_nonce = claims.get("aud"), claims.get("nonce")
+    if aud is not None and kb_aud != aud:
         raise VerificationError(Code.AUDIENCE_MISMATCH, "the KB-JWT is for another audience")
-    if claims.get("nonce") != nonce:
+    if nonce is not None and kb_nonce != nonce:
         raise VerificationError(Code.NONCE_MISMATCH, "the KB-JWT carries another nonce")
+    if not isinstance(kb_aud, str) or not isinstance(kb_nonce, str):
+        raise VerificationError(Code.KB_JWT_INVALID, "the KB-JWT needs aud and nonce strings")
     got = claims.get("sd_hash")
     if not isinstance(got, str) or not secrets.compare_digest(got, sd_hash(parts.signed_part)):
         raise VerificationError(
             Code.SD_HASH_MISMATCH, "sd_hash does not match the presented SD-JWT"
         )
-    return KeyBinding(aud=aud, nonce=nonce, iat=iat)
+    return KeyBinding(aud=kb_aud, nonce=kb_nonce, iat=iat)
+
+
+def check_presentation_time(iat: object, now: int, limits: Limits = _DEFAULT_LIMITS) -> int:
+    """Check a holder's ``iat`` (KB-JWT or ``vp+jwt``, RFC 9901 §7.3 step 5).
+
+    It must be an integer, at most ``clock_skew`` ahead of ``now`` and at most
+    ``kb_jwt_max_age + clock_skew`` behind.
+
+    Raises:
+        VerificationError: ``kb_jwt_invalid``.
+    """
+    if isinstance(iat, bool) or not isinstance(iat, int):
+        raise VerificationError(Code.KB_JWT_INVALID, "the holder's iat is not an integer")
+    skew = int(limits.clock_skew.total_seconds())
+    if iat > now + skew:
+        raise VerificationError(Code.KB_JWT_INVALID, "the holder signed in the future")
+    if iat < now - int(limits.kb_jwt_max_age.total_seconds()) - skew:
+        raise VerificationError(Code.KB_JWT_INVALID, "the holder's signature is too old")
+    return iat
 
 
 def _check_optional_times(claims: Mapping[str, JSONValue], now: int, skew: int) -> None:
@@ -657,10 +674,9 @@ def present(
         raise ConfigurationError(Code.BAD_ARGUMENT, "present from the issued SD-JWT, not a KB one")
     jws = parse_compact(parts.issuer_jwt, limits=limits)
     payload = _payload(jws, limits)
-    by_digest = {}
-    for encoded in parts.disclosures:
-        d = Disclosure.decode(encoded, limits=limits)
-        by_digest[d.digest] = d
+    by_digest = {
+        d.digest: d for d in (Disclosure.decode(e, limits=limits) for e in parts.disclosures)
+    }
     index = _index_disclosures(payload, by_digest)
     chosen: set[str] = set()
     parent_of = {d.digest: parent for _, d, parent in index}
@@ -668,7 +684,7 @@ def present(
         pattern = tuple(pattern)
         hits = [d for path, d, _ in index if _is_under(path, pattern)]
         inside = [d for path, d, _ in index if _is_under(pattern, path) and path != pattern]
-        if not hits and not _plain_claim_exists(payload, pattern) and not inside:
+        if not hits and not inside and not claim_exists(payload, pattern):
             raise ConfigurationError(
                 Code.BAD_ARGUMENT, "no claim at that path", path=format_claim_path(pattern)
             )
@@ -677,7 +693,7 @@ def present(
             while node is not None and node.digest not in chosen:
                 chosen.add(node.digest)
                 node = parent_of.get(node.digest)
-    kept = [e for e in parts.disclosures if _digest(e) in chosen]
+    kept = [d.encoded for d in by_digest.values() if d.digest in chosen]  # issuance order
     signed_part = parts.issuer_jwt + "~" + "".join(e + "~" for e in kept)
     cnf_key = holder_key_of(payload)
     if holder_key is None:
@@ -698,7 +714,11 @@ def present(
     return signed_part + kb
 
 
-def _plain_claim_exists(payload: JSONValue, path: ClaimPath) -> bool:
+def claim_exists(payload: JSONValue, path: ClaimPath) -> bool:
+    """Return True if ``path`` reaches a plain (not concealed) value of ``payload``.
+
+    ``None`` steps look at the first element of a non-empty array.
+    """
     node = payload
     for step in path:
         if isinstance(node, list) and step is None and node:

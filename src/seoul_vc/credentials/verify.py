@@ -63,22 +63,19 @@ from seoul_vc.credentials.issuer import PLAIN_SD_JWT_VC_CLAIMS, V2_CONTEXT
 from seoul_vc.credentials.schemas import validate_subject
 from seoul_vc.credentials.trust import TrustPolicy
 from seoul_vc.credentials.types import CREDENTIAL_TYPES, CredentialType, find_by_vct
-from seoul_vc.did import Resolver, resolve_verification_method
-from seoul_vc.did.jwk import public_key_from_did_jwk
-from seoul_vc.did.key import public_key_from_did_key
+from seoul_vc.did import Resolver, resolve_verification_method, self_certifying_key
 from seoul_vc.did.syntax import split_did_url
 from seoul_vc.errors import (
     Code,
     ConfigurationError,
     MalformedInputError,
-    NotFoundError,
     PolicyError,
     SeoulVCError,
     StateConflictError,
     UnavailableError,
     VerificationError,
 )
-from seoul_vc.jose import CompactJWS, parse_compact, typ_matches, verify_compact
+from seoul_vc.jose import CompactJWS, check_signature, parse_compact, typ_matches
 from seoul_vc.keys import PublicKey
 from seoul_vc.limits import Limits
 
@@ -108,6 +105,11 @@ CHECKS: Final = (
 )
 Outcome = Literal["passed", "failed", "skipped"]
 _DEFAULT_LIMITS: Final = Limits()
+#: VC DM 2.0 members a vc+sd-jwt may not conceal: what every verifier must read.
+_PLAIN_VC_CLAIMS: Final = frozenset(
+    {"@context", "type", "issuer", "validFrom", "validUntil", "credentialSchema",
+     "credentialStatus", "cnf"}
+)  # fmt: skip
 #: SD-JWT VC registered claims kept out of the disclosed subject claims.
 _REGISTERED: Final = frozenset({"iss", "sub", "iat", "nbf", "exp", "cnf", "vct", "status"})
 
@@ -372,9 +374,14 @@ class Verifier:
 
         Bad input never raises here: the report's ``error`` carries the code.
         """
+        return self._check(presentation, aud, nonce, enveloped=False)
+
+    def _check(
+        self, presentation: str | bytes, aud: str | None, nonce: str | None, *, enveloped: bool
+    ) -> VerificationReport:
         run = _Run()
         try:
-            claims = self._pipeline(run, presentation, aud, nonce)
+            claims = self._pipeline(run, presentation, aud, nonce, enveloped)
         except _FailedError as failed:
             return VerificationReport(
                 ok=False,
@@ -395,12 +402,17 @@ class Verifier:
 
     # -- the pipeline ---------------------------------------------------------------------------
     def _pipeline(
-        self, run: _Run, presentation: str | bytes, aud: str | None, nonce: str | None
+        self,
+        run: _Run,
+        presentation: str | bytes,
+        aud: str | None,
+        nonce: str | None,
+        enveloped: bool,
     ) -> JSONObject:
         limits = self._limits
         now = int(self._clock.now().timestamp())
-        # (1) Parse: bounded split, strict JWS, typ.
-        parsed: _Parsed = _step(run, "parse", lambda: self._parse(presentation))
+        # (1) Parse: bounded split, strict JWS, typ (inside a vp+jwt: vc+jwt only).
+        parsed: _Parsed = _step(run, "parse", lambda: self._parse(presentation, enveloped))
         typ = str(parsed.jws.header.get("typ", ""))
         run.format = typ
         run.passed("parse")
@@ -411,8 +423,7 @@ class Verifier:
         run.issuer = _issuer_of(payload, is_vc)
         # (2) Signature under a key the caller trusts.
         key = _step(run, "signature", lambda: self._issuer_key(parsed.jws, run.issuer))
-        token = parsed.parts.issuer_jwt if parsed.parts else _text(presentation)
-        _step(run, "signature", lambda: verify_compact(token, key, typ=typ, limits=limits))
+        _step(run, "signature", lambda: check_signature(parsed.jws, key, typ=typ))
         run.passed("signature")
         # (3) Disclosures (SD-JWT only).
         if parsed.parts is not None:
@@ -439,16 +450,13 @@ class Verifier:
         holder = _step(run, "holder_binding", lambda: sd_jwt.holder_key_of(claims))
         if parsed.parts is not None and holder is not None:
             parts = parsed.parts
-            # What the verifier did not name is taken from the KB-JWT itself (and reported
-            # as skipped); what it named must match. The signature, iat window and sd_hash
-            # are checked either way.
-            want_aud = aud if aud is not None else _kb_aud(parts)
-            want_nonce = nonce if nonce is not None else _kb_nonce(parts)
+            # The signature, iat window and sd_hash are checked either way; an aud or nonce
+            # the verifier did not name is reported as skipped.
             _step(
                 run,
                 "holder_binding",
                 lambda: sd_jwt.check_key_binding(
-                    parts, holder, aud=want_aud, nonce=want_nonce, now=now, limits=limits
+                    parts, holder, aud=aud, nonce=nonce, now=now, limits=limits
                 ),
             )
             run.passed("holder_binding", note="KB-JWT by the cnf key")
@@ -479,21 +487,10 @@ class Verifier:
         holder_did = vp.get("holder")
         # The holder's signature first: nothing inside is read before it verifies.
         key = _step(run, "holder_binding", lambda: self._holder_key(parsed.jws, holder_did))
-        _step(
-            run,
-            "holder_binding",
-            lambda: verify_compact(_jws_text(parsed.jws), key, typ="vp+jwt", limits=limits),
-        )
+        _step(run, "holder_binding", lambda: check_signature(parsed.jws, key, typ="vp+jwt"))
         inner = _step(run, "parse", lambda: _enveloped_credential(vp))
-        report = Verifier(
-            trust=self._trust,
-            issuer_key=self._pinned,
-            resolver=self._resolver,
-            status=self._status,
-            nonces=self._nonces,
-            clock=self._clock,
-            limits=limits,
-        ).check(inner)
+        # The enveloped vc+jwt runs the same pipeline, unbound; the envelope binds it here.
+        report = self._check(inner, None, None, enveloped=True)
         run.checks.extend(
             c for c in report.checks if c.name not in ("holder_binding", "audience", "nonce")
         )
@@ -501,24 +498,7 @@ class Verifier:
         if report.error is not None:
             failed = next((c.name for c in report.checks if c.outcome == "failed"), "parse")
             raise _FailedError(failed, report.error)
-        subject_id = report.claims.get("id")
-        if subject_id != holder_did:
-            error = VerificationError(
-                Code.DID_MISMATCH, "the presentation's holder is not the credential's subject"
-            )
-            run.checks.append(Check("holder_binding", "failed", code=str(error.code)))
-            raise _FailedError("holder_binding", error)
-        iat = vp.get("iat")
-        skew = int(limits.clock_skew.total_seconds())
-        max_age = int(limits.kb_jwt_max_age.total_seconds())
-        if (
-            isinstance(iat, bool)
-            or not isinstance(iat, int)
-            or not (now - max_age - skew <= iat <= now + skew)
-        ):
-            error = VerificationError(Code.KB_JWT_INVALID, "the presentation's iat is out of range")
-            run.checks.append(Check("holder_binding", "failed", code=str(error.code)))
-            raise _FailedError("holder_binding", error)
+        _step(run, "holder_binding", lambda: _check_vp_binding(report.claims, vp, now, limits))
         run.passed("holder_binding", note="vp+jwt signed by the subject's DID")
         if aud is not None and vp.get("aud") != aud:
             _step(run, "audience", _mismatch(Code.AUDIENCE_MISMATCH, "another audience"))
@@ -531,14 +511,17 @@ class Verifier:
         return report.claims
 
     # -- steps ----------------------------------------------------------------------------------
-    def _parse(self, presentation: str | bytes) -> _Parsed:
+    def _parse(self, presentation: str | bytes, enveloped: bool) -> _Parsed:
         text = _text(presentation)
         limits = self._limits
         parts = None
-        if "~" in text:
+        if enveloped:
+            jws = parse_compact(text, limits=limits)
+            allowed: tuple[str, ...] = ("vc+jwt",)
+        elif "~" in text:
             parts = sd_jwt.split(text, limits=limits)
             jws = parse_compact(parts.issuer_jwt, limits=limits)
-            allowed: tuple[str, ...] = ("dc+sd-jwt", "vc+sd-jwt")
+            allowed = ("dc+sd-jwt", "vc+sd-jwt")
         else:
             jws = parse_compact(text, limits=limits)
             allowed = ("vc+jwt", "vp+jwt")
@@ -605,8 +588,7 @@ class Verifier:
         self, payload: JSONObject, parts: sd_jwt.SDJWTParts, is_vc: bool
     ) -> sd_jwt.ProcessedSDJWT:
         processed = sd_jwt.process(payload, parts.disclosures, limits=self._limits)
-        plain = {"@context", "type", "issuer", "validFrom", "validUntil", "credentialSchema",
-                 "credentialStatus", "cnf"} if is_vc else PLAIN_SD_JWT_VC_CLAIMS  # fmt: skip
+        plain = _PLAIN_VC_CLAIMS if is_vc else PLAIN_SD_JWT_VC_CLAIMS
         for path in processed.disclosed:
             if len(path) == 1 and path[0] in plain:
                 raise VerificationError(
@@ -651,30 +633,8 @@ class Verifier:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1024)
-def _self_certifying_key(kid: str) -> PublicKey | None:
-    """The key of a did:key or did:jwk DID URL, without building its DID document.
-
-    Both methods derive the document from the DID itself, so the key and its one method id
-    (``did:key:z...#z...``, ``did:jwk:...#0``) are a pure function of the DID URL (did:key
-    §3.1.2, did:jwk §2.2): caching them is safe. Other methods return ``None``.
-
-    Raises:
-        MalformedInputError: key errors for a bad DID; NotFoundError: ``not_found`` for a
-            fragment that names no method of the document.
-    """
-    did, fragment = split_did_url(kid)
-    if did.startswith("did:key:"):
-        key = public_key_from_did_key(did)
-        expected = key.to_multikey()
-    elif did.startswith("did:jwk:"):
-        key = public_key_from_did_jwk(did)
-        expected = "0"
-    else:
-        return None
-    if fragment != expected:
-        raise NotFoundError(Code.NOT_FOUND, "the DID document has no such verification method")
-    return key
+# did:key and did:jwk keys are a pure function of the DID URL: cache them.
+_self_certifying_key = lru_cache(maxsize=1024)(self_certifying_key)
 
 
 def _text(presentation: str | bytes) -> str:
@@ -688,12 +648,6 @@ def _text(presentation: str | bytes) -> str:
     return presentation.strip()
 
 
-def _jws_text(jws: CompactJWS) -> str:
-    from seoul_vc._encoding import b64url_encode
-
-    return jws.signing_input.decode("ascii") + "." + b64url_encode(jws.signature)
-
-
 def _issuer_of(payload: JSONObject, is_vc: bool) -> str | None:
     value = payload.get("issuer" if is_vc else "iss")
     if is_vc and isinstance(value, dict):
@@ -701,23 +655,12 @@ def _issuer_of(payload: JSONObject, is_vc: bool) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _kb_aud(parts: sd_jwt.SDJWTParts) -> str:
-    return str(_kb_claim(parts, "aud"))
-
-
-def _kb_nonce(parts: sd_jwt.SDJWTParts) -> str:
-    return str(_kb_claim(parts, "nonce"))
-
-
-def _kb_claim(parts: sd_jwt.SDJWTParts, name: str) -> JSONValue:
-    # Only used to verify a KB-JWT whose aud/nonce the caller chose not to check: the
-    # signature, iat window and sd_hash are still verified by check_key_binding.
-    if parts.kb_jwt is None:
-        return ""
-    jws = parse_compact(parts.kb_jwt)
-    claims = _json.loads_object(jws.payload, max_bytes=len(jws.payload), max_depth=8)
-    value = claims.get(name)
-    return value if isinstance(value, str) else ""
+def _check_vp_binding(subject: JSONObject, vp: JSONObject, now: int, limits: Limits) -> None:
+    if subject.get("id") != vp.get("holder"):
+        raise VerificationError(
+            Code.DID_MISMATCH, "the presentation's holder is not the credential's subject"
+        )
+    sd_jwt.check_presentation_time(vp.get("iat"), now, limits)
 
 
 def _kb_without_cnf() -> None:

@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from seoul_vc.clock import Clock, SystemClock
 from seoul_vc.did.document import VerificationMethod, find_verification_method, parse_did_document
-from seoul_vc.did.jwk import did_jwk_document
-from seoul_vc.did.key import did_key_document
+from seoul_vc.did.jwk import did_jwk_document, public_key_from_did_jwk
+from seoul_vc.did.key import did_key_document, public_key_from_did_key
 from seoul_vc.did.syntax import DID, method_of, parse_did, split_did_url
-from seoul_vc.errors import Code, MalformedInputError
+from seoul_vc.errors import Code, MalformedInputError, NotFoundError
+from seoul_vc.keys import PublicKey
 from seoul_vc.limits import Limits
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ __all__ = [
     "default_resolver",
     "resolve",
     "resolve_verification_method",
+    "self_certifying_key",
 ]
 
 
@@ -185,3 +187,29 @@ def resolve_verification_method(
     did, _ = split_did_url(did_url)
     doc = resolve(did, resolver=resolver)
     return find_verification_method(doc, did_url, relationship=relationship)
+
+
+def self_certifying_key(did_url: str) -> PublicKey | None:
+    """Return the key of a did:key or did:jwk (DID or DID URL) without a DID document.
+
+    Both methods derive their document from the DID itself, with one verification method:
+    ``did:key:z...#z...`` (did:key §3.1.2) and ``did:jwk:...#0`` (did:jwk §2.2). So the key
+    is a pure function of the DID; a DID URL's fragment must name that method. Returns
+    ``None`` for other methods (resolve those).
+
+    Raises:
+        MalformedInputError: ``invalid_did`` and key errors for a bad DID.
+        NotFoundError: ``not_found`` for a fragment that names no method of the document.
+    """
+    did, fragment = split_did_url(did_url) if "#" in did_url else (parse_did(did_url), None)
+    if did.startswith("did:key:"):
+        key = public_key_from_did_key(did)
+        method_id = key.to_multikey()
+    elif did.startswith("did:jwk:"):
+        key = public_key_from_did_jwk(did)
+        method_id = "0"
+    else:
+        return None
+    if fragment is not None and fragment != method_id:
+        raise NotFoundError(Code.NOT_FOUND, "the DID document has no such verification method")
+    return key

@@ -34,8 +34,9 @@ from typing import Final
 from seoul_vc import _json
 from seoul_vc._encoding import b64url_decode, b64url_encode
 from seoul_vc._json import JSONObject, JSONValue
-from seoul_vc.did.jwk import did_jwk, public_key_from_did_jwk
-from seoul_vc.did.key import did_key, public_key_from_did_key
+from seoul_vc.did import self_certifying_key
+from seoul_vc.did.jwk import did_jwk
+from seoul_vc.did.key import did_key
 from seoul_vc.errors import Code, MalformedInputError
 from seoul_vc.keys import KeyAlgorithm, PrivateKey, PublicKey
 
@@ -67,11 +68,10 @@ def public_key_of_signer(did: str) -> PublicKey:
     Raises:
         MalformedInputError: ``invalid_did`` for other methods; key errors for bad keys.
     """
-    if did.startswith("did:key:"):
-        return public_key_from_did_key(did)
-    if did.startswith("did:jwk:"):
-        return public_key_from_did_jwk(did)
-    raise MalformedInputError(Code.INVALID_DID, "ledger signers are did:key or did:jwk")
+    key = self_certifying_key(did) if "#" not in did else None
+    if key is None:
+        raise MalformedInputError(Code.INVALID_DID, "ledger signers are did:key or did:jwk")
+    return key
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -280,7 +280,7 @@ class Ledger:
                 frontier, stored = frontier.append(leaf)
                 tx.add_hashes(tlog.stored_hash_count(index), stored)
                 for key, value in writes.items():
-                    tx.put_state(app.name, key, None if value is None else _json.canonical(value))
+                    _put_state(tx, app.name, key, value)
         self._frontier = frontier
         return Receipt(
             index=index,
@@ -329,7 +329,7 @@ class Ledger:
                 tx.append_entries(rows)
                 tx.add_hashes(tlog.stored_hash_count(start_size), new_hashes)
             for (app_name, key), value in state.writes.items():
-                tx.put_state(app_name, key, None if value is None else _json.canonical(value))
+                _put_state(tx, app_name, key, value)
         # Only a committed frontier is cached; the next writer checks it against the size.
         self._frontier = frontier
         return [
@@ -523,7 +523,7 @@ class Ledger:
                 except SeoulVCError as exc:
                     raise _tampered(index, f"entry no longer applies ({exc.code})") from exc
                 for key, value in writes.items():
-                    tx.put_state(app.name, key, None if value is None else _json.canonical(value))
+                    _put_state(tx, app.name, key, value)
                 count += 1
         return count
 
@@ -544,6 +544,11 @@ def _nesting(value: object, limit: int) -> int:
         if deepest >= limit:
             break
     return 1 + deepest
+
+
+def _put_state(tx: Transaction, app: str, key: str, value: JSONValue | None) -> None:
+    """Store a state value as canonical JSON (``None`` deletes it)."""
+    tx.put_state(app, key, None if value is None else _json.canonical(value))
 
 
 def _tampered(index: int, message: str) -> StorageError:
