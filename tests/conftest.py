@@ -9,6 +9,9 @@ import pytest
 from seoul_vc.clock import FixedClock
 from seoul_vc.keys import PrivateKey
 
+# Real HTTPS servers on loopback, shared by the did:web, metadata and status tests.
+pytest_plugins = ["https_server"]
+
 
 @pytest.fixture
 def clock() -> FixedClock:
