@@ -31,9 +31,9 @@ __all__ = [
     "parse_decimal",
 ]
 
-_B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
 _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _B64URL_VALUE = {c: i for i, c in enumerate(_B64URL_ALPHABET)}
+_B64URL_BYTES = _B64URL_ALPHABET.encode("ascii")
 _B64URL_TO_STD = bytes.maketrans(b"-_", b"+/")
 _PADDING = (b"", b"", b"==", b"=")
 _B64_HASH_RE = re.compile(r"[A-Za-z0-9+/]{43}=")
@@ -41,9 +41,14 @@ _B58_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
 _DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
 
 
+_STD_TO_B64URL = bytes.maketrans(b"+/", b"-_")
+
+
 def b64url_encode(data: bytes) -> str:
     """Encode ``data`` as unpadded base64url text."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    # binascii directly: base64.urlsafe_b64encode adds two calls and a copy per value.
+    encoded = binascii.b2a_base64(data, newline=False).translate(_STD_TO_B64URL)
+    return encoded.rstrip(b"=").decode("ascii")
 
 
 def b64url_decode(text: str, *, what: str = "value") -> bytes:
@@ -59,7 +64,10 @@ def b64url_decode(text: str, *, what: str = "value") -> bytes:
     """
     if not isinstance(text, str):
         raise MalformedInputError(Code.INVALID_ENCODING, f"{what} is not text", field=what)
-    if _B64URL_RE.fullmatch(text) is None:
+    # Deleting every alphabet byte leaves nothing only for pure base64url (no padding, no
+    # whitespace, no "+/"): a C loop, several times faster than a regular expression.
+    data = text.encode("ascii", "replace")
+    if data.translate(None, _B64URL_BYTES):
         raise MalformedInputError(
             Code.INVALID_ENCODING, f"{what} is not unpadded base64url", field=what
         )
@@ -81,7 +89,7 @@ def b64url_decode(text: str, *, what: str = "value") -> bytes:
     try:
         # Validated above, so the standard decoder in strict mode sees only clean input.
         # (bytes.translate is ~5x faster than str.translate here.)
-        return binascii.a2b_base64(text.encode("ascii").translate(_B64URL_TO_STD) + _PADDING[rem])
+        return binascii.a2b_base64(data.translate(_B64URL_TO_STD) + _PADDING[rem])
     except binascii.Error as exc:  # pragma: no cover - excluded by the checks above
         raise MalformedInputError(
             Code.INVALID_ENCODING, f"{what} is not base64url", field=what

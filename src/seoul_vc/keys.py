@@ -232,6 +232,8 @@ class PublicKey:
             raise MalformedInputError(
                 Code.INVALID_KEY, "P-256 key is not a point on the curve"
             ) from exc
+        if len(encoded_point) == 65:  # already the uncompressed point (SEC 1 §2.3.3)
+            return cls(KeyAlgorithm.ES256, key, encoded_point)
         raw = key.public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )

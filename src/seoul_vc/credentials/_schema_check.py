@@ -52,37 +52,43 @@ class UnsupportedSchema(Exception):  # noqa: N818 - a signal to fall back, not a
 
 
 class SchemaError(Exception):
-    """A failed check: the JSON Pointer path (as a list) and the keyword."""
+    """A failed check: the JSON Pointer path (as a list) and the keyword.
+
+    Checks raise it with an empty path; each enclosing ``properties`` check puts its member
+    name in front on the way out, so a valid instance never pays for path bookkeeping.
+    """
 
     def __init__(self, path: list[str], keyword: str) -> None:
         super().__init__(keyword)
         self.path, self.keyword = path, keyword
 
 
-Check = Callable[[Any, list[str]], None]
+Check = Callable[[Any], None]
 
 
-def _fail(path: list[str], keyword: str) -> SchemaError:
-    return SchemaError(list(path), keyword)
+def _fail(keyword: str) -> SchemaError:
+    return SchemaError([], keyword)
 
 
-def _is_type(value: Any, name: str) -> bool:
+def _type_test(name: str) -> Callable[[Any], bool]:
+    """The instance test of one ``type`` name (2020-12 Validation §6.1.1)."""
     if name == "string":
-        return isinstance(value, str)
+        return lambda value: isinstance(value, str)
     if name == "boolean":
-        return isinstance(value, bool)
+        return lambda value: isinstance(value, bool)
     if name == "null":
-        return value is None
+        return lambda value: value is None
     if name == "object":
-        return isinstance(value, dict)
+        return lambda value: isinstance(value, dict)
     if name == "array":
-        return isinstance(value, list)
-    if isinstance(value, bool):
-        return False
+        return lambda value: isinstance(value, list)
     if name == "integer":
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        return lambda value: (
+            not isinstance(value, bool)
+            and (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
+        )
     if name == "number":
-        return isinstance(value, int | float)
+        return lambda value: not isinstance(value, bool) and isinstance(value, int | float)
     raise UnsupportedSchema(f"type {name}")
 
 
@@ -109,8 +115,63 @@ def _is_date(value: str) -> bool:
     return True
 
 
+#: Keywords a plain string schema may combine into one fused check.
+_STRING_KEYWORDS: Final = frozenset({"type", "minLength", "maxLength", "pattern", "format", "not"})
+
+
+def _string_check(schema: dict[str, Any]) -> Check | None:
+    """Fuse a plain string schema into one check, or return ``None`` for any other schema.
+
+    Plain: ``type: string`` with any of ``minLength``, ``maxLength``, ``pattern``,
+    ``format: date`` and ``not: {"pattern": ...}``. The fused check reports the same first
+    failure as separate checks would: ``type``, then the others in the schema's order (the
+    others apply only to strings, so a non-string fails ``type`` wherever it is written).
+    """
+    keys = [k for k in schema if k not in _ANNOTATIONS]
+    if schema.get("type") != "string" or not _STRING_KEYWORDS.issuperset(keys):
+        return None
+    forbidden = schema.get("not")
+    if forbidden is not None and (
+        not isinstance(forbidden, dict)
+        or [k for k in forbidden if k not in _ANNOTATIONS] != ["pattern"]
+    ):
+        return None
+    if schema.get("format", "date") != "date":
+        raise UnsupportedSchema(f"format {schema['format']}")
+    order = [k for k in keys if k != "type"]
+    low, high = schema.get("minLength"), schema.get("maxLength")
+    regex = re.compile(schema["pattern"]) if "pattern" in schema else None
+    refused = re.compile(forbidden["pattern"]) if forbidden is not None else None
+    date_format = "format" in schema
+
+    def string_check(value: Any) -> None:
+        if not isinstance(value, str):
+            raise _fail("type")
+        for key in order:
+            if key == "minLength":
+                if len(value) < low:
+                    raise _fail(key)
+            elif key == "maxLength":
+                if len(value) > high:
+                    raise _fail(key)
+            elif key == "pattern":
+                if regex.search(value) is None:  # type: ignore[union-attr]
+                    raise _fail(key)
+            elif key == "format":
+                if date_format and not _is_date(value):
+                    raise _fail(key)
+            elif refused.search(value) is not None:  # type: ignore[union-attr]
+                raise _fail("not")
+
+    return string_check
+
+
 def compile_schema(root: Mapping[str, Any]) -> Callable[[Any], None]:
     """Compile ``root``; the result raises :class:`SchemaError` on the first failure.
+
+    Members of an object are checked in the schema's ``properties`` order, then the
+    undeclared ones in sorted order, so the first failure reported does not depend on the
+    order of the instance's members.
 
     Raises:
         UnsupportedSchema: for a keyword or ``$ref`` outside the supported subset.
@@ -122,176 +183,174 @@ def compile_schema(root: Mapping[str, Any]) -> Callable[[Any], None]:
         if not target.startswith("#/$defs/") or target[8:] not in defs:
             raise UnsupportedSchema(f"$ref {target}")
         name = target[8:]
+        if name in compiled_defs:  # compiled already: no indirection at run time
+            return compiled_defs[name]
 
-        def check(value: Any, path: list[str]) -> None:
-            compiled_defs[name](value, path)
+        def check(value: Any) -> None:
+            compiled_defs[name](value)
 
         return check
 
     def build(schema: Any) -> Check:
         if schema is True:
-            return lambda value, path: None
+            return lambda value: None
         if schema is False:
 
-            def never(value: Any, path: list[str]) -> None:
-                raise _fail(path, "false")
+            def never(value: Any) -> None:
+                raise _fail("false")
 
             return never
         if not isinstance(schema, dict):
             raise UnsupportedSchema("schema is not an object")
+        fused = _string_check(schema)
+        if fused is not None:
+            return fused
         checks: list[Check] = []
         for key, arg in schema.items():
             if key in _ANNOTATIONS or key in ("then",):
                 continue
-            if key == "$ref":
-                checks.append(ref(arg))
-            elif key == "type":
-                names = arg if isinstance(arg, list) else [arg]
-                for n in names:
-                    _is_type(None, n)  # refuses unknown type names at compile time
+            checks.append(build_keyword(schema, key, arg))
+        if len(checks) == 1:
+            return checks[0]
 
-                def type_check(value: Any, path: list[str], names: list[str] = names) -> None:
-                    if not any(_is_type(value, n) for n in names):
-                        raise _fail(path, "type")
-
-                checks.append(type_check)
-            elif key == "enum":
-
-                def enum_check(value: Any, path: list[str], options: list[Any] = arg) -> None:
-                    if not any(_equal(value, o) for o in options):
-                        raise _fail(path, "enum")
-
-                checks.append(enum_check)
-            elif key == "const":
-
-                def const_check(value: Any, path: list[str], want: Any = arg) -> None:
-                    if not _equal(value, want):
-                        raise _fail(path, "const")
-
-                checks.append(const_check)
-            elif key in _BOUNDS:
-                applies, low = _BOUNDS[key]
-
-                def bound_check(
-                    value: Any,
-                    path: list[str],
-                    bound: float = arg,
-                    applies: Callable[[Any], bool] = applies,
-                    low: bool = low,
-                    key: str = key,
-                ) -> None:
-                    if applies(value):
-                        size = len(value) if isinstance(value, str) else value
-                        if size < bound if low else size > bound:
-                            raise _fail(path, key)
-
-                checks.append(bound_check)
-            elif key == "pattern":
-                regex = re.compile(arg)
-
-                def pattern_check(
-                    value: Any, path: list[str], regex: re.Pattern[str] = regex
-                ) -> None:
-                    if isinstance(value, str) and regex.search(value) is None:
-                        raise _fail(path, "pattern")
-
-                checks.append(pattern_check)
-            elif key == "format":
-                if arg != "date":
-                    raise UnsupportedSchema(f"format {arg}")
-
-                def date_check(value: Any, path: list[str]) -> None:
-                    if isinstance(value, str) and not _is_date(value):
-                        raise _fail(path, "format")
-
-                checks.append(date_check)
-            elif key == "required":
-
-                def required_check(value: Any, path: list[str], names: list[str] = arg) -> None:
-                    if isinstance(value, dict):
-                        for name in names:
-                            if name not in value:
-                                raise _fail([*path, name], "required")
-
-                checks.append(required_check)
-            elif key == "properties":
-                props = {name: build(sub) for name, sub in arg.items()}
-
-                def properties_check(
-                    value: Any,
-                    path: list[str],
-                    props: dict[str, Check] = props,
-                ) -> None:
-                    if isinstance(value, dict):
-                        for name in sorted(value):
-                            sub = props.get(name)
-                            if sub is not None:
-                                sub(value[name], [*path, name])
-
-                checks.append(properties_check)
-            elif key == "additionalProperties":
-                declared = frozenset(schema.get("properties", {}))
-                extra = build(arg)
-
-                def additional_check(
-                    value: Any,
-                    path: list[str],
-                    declared: frozenset[str] = declared,
-                    extra: Check = extra,
-                ) -> None:
-                    if isinstance(value, dict):
-                        for name in sorted(value):
-                            if name not in declared:
-                                try:
-                                    extra(value[name], [*path, name])
-                                except SchemaError as exc:
-                                    raise _fail([*path, name], "additionalProperties") from exc
-
-                checks.append(additional_check)
-            elif key == "not":
-                inner = build(arg)
-
-                def not_check(value: Any, path: list[str], inner: Check = inner) -> None:
-                    try:
-                        inner(value, path)
-                    except SchemaError:
-                        return
-                    raise _fail(path, "not")
-
-                checks.append(not_check)
-            elif key == "if":
-                condition = build(arg)
-                then = build(schema.get("then", True))
-                if "else" in schema:
-                    raise UnsupportedSchema("else")
-
-                def if_check(
-                    value: Any,
-                    path: list[str],
-                    condition: Check = condition,
-                    then: Check = then,
-                ) -> None:
-                    try:
-                        condition(value, path)
-                    except SchemaError:
-                        return
-                    then(value, path)
-
-                checks.append(if_check)
-            else:
-                raise UnsupportedSchema(f"keyword {key}")
-
-        def run_all(value: Any, path: list[str], checks: list[Check] = checks) -> None:
+        def run_all(value: Any, checks: tuple[Check, ...] = tuple(checks)) -> None:
             for check in checks:
-                check(value, path)
+                check(value)
 
         return run_all
 
+    def build_keyword(schema: dict[str, Any], key: str, arg: Any) -> Check:
+        if key == "$ref":
+            return ref(arg)
+        if key == "type":
+            tests = [_type_test(n) for n in (arg if isinstance(arg, list) else [arg])]
+            if len(tests) == 1:
+                test = tests[0]
+
+                def type_check(value: Any, test: Callable[[Any], bool] = test) -> None:
+                    if not test(value):
+                        raise _fail("type")
+
+                return type_check
+
+            def types_check(value: Any, tests: list[Callable[[Any], bool]] = tests) -> None:
+                if not any(test(value) for test in tests):
+                    raise _fail("type")
+
+            return types_check
+        if key == "enum":
+
+            def enum_check(value: Any, options: list[Any] = arg) -> None:
+                if not any(_equal(value, o) for o in options):
+                    raise _fail("enum")
+
+            return enum_check
+        if key == "const":
+
+            def const_check(value: Any, want: Any = arg) -> None:
+                if not _equal(value, want):
+                    raise _fail("const")
+
+            return const_check
+        if key in _BOUNDS:
+            applies, low = _BOUNDS[key]
+
+            def bound_check(
+                value: Any,
+                bound: float = arg,
+                applies: Callable[[Any], bool] = applies,
+                low: bool = low,
+                key: str = key,
+            ) -> None:
+                if applies(value):
+                    size = len(value) if isinstance(value, str) else value
+                    if size < bound if low else size > bound:
+                        raise _fail(key)
+
+            return bound_check
+        if key == "pattern":
+            regex = re.compile(arg)
+
+            def pattern_check(value: Any, regex: re.Pattern[str] = regex) -> None:
+                if isinstance(value, str) and regex.search(value) is None:
+                    raise _fail("pattern")
+
+            return pattern_check
+        if key == "format":
+            if arg != "date":
+                raise UnsupportedSchema(f"format {arg}")
+
+            def date_check(value: Any) -> None:
+                if isinstance(value, str) and not _is_date(value):
+                    raise _fail("format")
+
+            return date_check
+        if key == "required":
+
+            def required_check(value: Any, names: list[str] = arg) -> None:
+                if isinstance(value, dict):
+                    for name in names:
+                        if name not in value:
+                            raise SchemaError([name], "required")
+
+            return required_check
+        if key == "properties":
+            props = tuple((name, build(sub)) for name, sub in arg.items())
+
+            def properties_check(value: Any, props: tuple[tuple[str, Check], ...] = props) -> None:
+                if isinstance(value, dict):
+                    for name, sub in props:
+                        if name in value:
+                            try:
+                                sub(value[name])
+                            except SchemaError as exc:
+                                exc.path.insert(0, name)
+                                raise
+
+            return properties_check
+        if key == "additionalProperties":
+            declared = frozenset(schema.get("properties", {}))
+            extra = build(arg)
+
+            def additional_check(
+                value: Any, declared: frozenset[str] = declared, extra: Check = extra
+            ) -> None:
+                if isinstance(value, dict) and not declared.issuperset(value):
+                    for name in sorted(value):
+                        if name not in declared:
+                            try:
+                                extra(value[name])
+                            except SchemaError as exc:
+                                raise SchemaError([name], "additionalProperties") from exc
+
+            return additional_check
+        if key == "not":
+            inner = build(arg)
+
+            def not_check(value: Any, inner: Check = inner) -> None:
+                try:
+                    inner(value)
+                except SchemaError:
+                    return
+                raise _fail("not")
+
+            return not_check
+        if key == "if":
+            condition = build(arg)
+            then = build(schema.get("then", True))
+            if "else" in schema:
+                raise UnsupportedSchema("else")
+
+            def if_check(value: Any, condition: Check = condition, then: Check = then) -> None:
+                try:
+                    condition(value)
+                except SchemaError:
+                    return
+                then(value)
+
+            return if_check
+        raise UnsupportedSchema(f"keyword {key}")
+
     for name, sub in defs.items():
         compiled_defs[name] = build(sub)
-    top = build(root)
-
-    def validate(value: Any) -> None:
-        top(value, [])
-
-    return validate
+    return build(root)

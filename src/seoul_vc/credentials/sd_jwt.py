@@ -46,7 +46,9 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -62,7 +64,7 @@ from seoul_vc.errors import (
     MalformedInputError,
     VerificationError,
 )
-from seoul_vc.jose import CompactJWS, decode_jwt, encode_jwt, parse_compact
+from seoul_vc.jose import CompactJWS, decode_jwt, encode_jwt, parse_compact, typ_matches
 from seoul_vc.keys import PrivateKey, PublicKey
 from seoul_vc.limits import Limits
 
@@ -102,6 +104,9 @@ ClaimPath = tuple[str | int | None, ...]
 """A claim path: member names, array indexes, ``None`` for every element of an array."""
 
 
+_encode_string: Final = json.encoder.encode_basestring  # JSON string, non-ASCII kept as is
+
+
 def _digest(encoded: str) -> str:
     return b64url_encode(hashlib.sha256(encoded.encode("ascii")).digest())
 
@@ -136,9 +141,20 @@ class Disclosure:
                 Code.DISCLOSURE_CONFLICT, "a claim named _sd or ... cannot be disclosed"
             )
         salt = salt if salt is not None else b64url_encode(secrets.token_bytes(SALT_BYTES))
-        array: list[JSONValue] = [salt, value] if name is None else [salt, name, value]
-        encoded = b64url_encode(_json.dumps(array))
-        return cls(encoded=encoded, salt=salt, name=name, value=value, digest=_digest(encoded))
+        # The array ``[salt, name, value]`` written as _json.dumps writes it, piece by piece:
+        # strings through the C string encoder, other values through the compact encoder.
+        value_json = _encode_string(value) if isinstance(value, str) else _json.dumps_text(value)
+        if name is None:
+            array = f"[{_encode_string(salt)},{value_json}]"
+        else:
+            array = f"[{_encode_string(salt)},{_encode_string(name)},{value_json}]"
+        try:
+            raw = b64url_encode(array.encode("utf-8")).encode("ascii")
+        except UnicodeEncodeError as exc:  # a lone surrogate has no UTF-8 form
+            raise MalformedInputError(Code.MALFORMED, "value cannot be written as JSON") from exc
+        encoded = raw.decode("ascii")
+        digest = b64url_encode(hashlib.sha256(raw).digest())
+        return cls(encoded=encoded, salt=salt, name=name, value=value, digest=digest)
 
     @classmethod
     def decode(cls, encoded: str, *, limits: Limits = _DEFAULT_LIMITS) -> Disclosure:
@@ -182,12 +198,14 @@ class Disclosure:
 def _decoy() -> str:
     # RFC 9901 §4.2.5: a decoy is the digest of a random value, indistinguishable from a
     # real digest.
-    return _digest(b64url_encode(secrets.token_bytes(SALT_BYTES)))
+    return b64url_encode(hashlib.sha256(secrets.token_bytes(SALT_BYTES)).digest())
 
 
 def _matches(pattern: ClaimPath, path: ClaimPath) -> bool:
     if len(pattern) != len(path):
         return False
+    if None not in pattern:
+        return pattern == path
     return all(
         p == c or (p is None and isinstance(c, int)) for p, c in zip(pattern, path, strict=True)
     )
@@ -198,27 +216,70 @@ def _is_under(path: ClaimPath, pattern: ClaimPath) -> bool:
     return len(path) >= len(pattern) and _matches(pattern, path[: len(pattern)])
 
 
+class _PatternNode:
+    """A node of the disclosable-path trie: children by member name, index or ``None``."""
+
+    __slots__ = ("children", "ends")
+
+    def __init__(self) -> None:
+        self.children: dict[str | int | None, _PatternNode] = {}
+        self.ends: list[int] = []  # the patterns that end here
+
+
+def _pattern_trie(patterns: Sequence[ClaimPath]) -> _PatternNode:
+    root = _PatternNode()
+    for number, pattern in enumerate(patterns):
+        node = root
+        for step in pattern:
+            node = node.children.setdefault(step, _PatternNode())
+        node.ends.append(number)
+    return root
+
+
+def _check_names(value: JSONValue) -> None:
+    """Refuse claims named ``_sd`` or ``...`` anywhere in a value left in the clear."""
+    if isinstance(value, dict):
+        for name, child in value.items():
+            if name in _RESERVED_NAMES:
+                raise MalformedInputError(
+                    Code.DISCLOSURE_CONFLICT, "claims may not be named _sd or ...", field=name
+                )
+            if isinstance(child, dict | list):
+                _check_names(child)
+    elif isinstance(value, list):
+        for child in value:
+            if isinstance(child, dict | list):
+                _check_names(child)
+
+
 class _Concealer:
-    """Builds an SD-JWT payload: concealed claims out, digests and decoys in."""
+    """Builds an SD-JWT payload: concealed claims out, digests and decoys in.
+
+    The disclosable paths are a trie walked beside the claims, so a claim costs one dict
+    lookup and a subtree no path enters is copied by reference after a name check.
+    """
 
     def __init__(self, disclosable: Sequence[ClaimPath], decoys: int | None) -> None:
-        self.patterns = list(disclosable)
-        self.used = [False] * len(self.patterns)
+        self.root = _pattern_trie(disclosable)
+        self.used = [False] * len(disclosable)
         self.decoys = decoys
         self.disclosures: list[Disclosure] = []
-
-    def _selected(self, path: ClaimPath) -> bool:
-        hit = False
-        for i, pattern in enumerate(self.patterns):
-            if _matches(pattern, path):
-                self.used[i] = hit = True
-        return hit
 
     def _decoy_count(self) -> int:
         return secrets.randbelow(3) + 1 if self.decoys is None else self.decoys
 
-    def conceal(self, value: JSONValue, path: ClaimPath) -> JSONValue:
+    def _child(self, node: _PatternNode, value: JSONValue, concealed: bool) -> JSONValue:
+        processed = self.conceal(value, node) if node.children else value
+        if not node.children:
+            _check_names(value)
+        if concealed:
+            for number in node.ends:
+                self.used[number] = True
+        return processed
+
+    def conceal(self, value: JSONValue, node: _PatternNode) -> JSONValue:
         # Inside-out: a value's own concealed parts are built before it may be concealed.
+        children = node.children
         if isinstance(value, dict):
             out: dict[str, JSONValue] = {}
             digests: list[str] = []
@@ -227,9 +288,13 @@ class _Concealer:
                     raise MalformedInputError(
                         Code.DISCLOSURE_CONFLICT, "claims may not be named _sd or ...", field=name
                     )
-                child_path = (*path, name)
-                processed = self.conceal(child, child_path)
-                if self._selected(child_path):
+                below = children.get(name)
+                if below is None:
+                    _check_names(child)
+                    out[name] = child
+                    continue
+                processed = self._child(below, child, bool(below.ends))
+                if below.ends:
                     disclosure = Disclosure.create(name, processed)
                     self.disclosures.append(disclosure)
                     digests.append(disclosure.digest)
@@ -240,11 +305,18 @@ class _Concealer:
                 out["_sd"] = sorted(digests)  # sorted: the order reveals nothing (§4.2.4.1)
             return out
         if isinstance(value, list):
+            every = children.get(None)
             items: list[JSONValue] = []
             for index, child in enumerate(value):
-                child_path = (*path, index)
-                processed = self.conceal(child, child_path)
-                if self._selected(child_path):
+                below = children.get(index)
+                if below is None and every is None:
+                    _check_names(child)
+                    items.append(child)
+                    continue
+                hits = [n for n in (below, every) if n is not None]
+                merged = hits[0] if len(hits) == 1 else _merged(hits)
+                processed = self._child(merged, child, bool(merged.ends))
+                if merged.ends:
                     disclosure = Disclosure.create(None, processed)
                     self.disclosures.append(disclosure)
                     items.append({"...": disclosure.digest})
@@ -252,6 +324,17 @@ class _Concealer:
                     items.append(processed)
             return items
         return value
+
+
+def _merged(nodes: Sequence[_PatternNode]) -> _PatternNode:
+    """The union of trie nodes (an array element reached by its index and by ``None``)."""
+    union = _PatternNode()
+    for node in nodes:
+        union.ends.extend(node.ends)
+        for step, child in node.children.items():
+            existing = union.children.get(step)
+            union.children[step] = child if existing is None else _merged((existing, child))
+    return union
 
 
 def issue(
@@ -290,7 +373,7 @@ def issue(
     if decoys is not None and not 0 <= decoys <= 64:
         raise ConfigurationError(Code.BAD_ARGUMENT, "decoys must be between 0 and 64")
     concealer = _Concealer(patterns, decoys)
-    payload = concealer.conceal(dict(claims), ())
+    payload = concealer.conceal(dict(claims), concealer.root)
     assert isinstance(payload, dict)  # noqa: S101 - conceal keeps an object an object
     for pattern, used in zip(patterns, concealer.used, strict=True):
         if not used:
@@ -409,7 +492,12 @@ class _Processor:
         for name, child in value.items():
             if name == "_sd":
                 continue
-            out[name] = self.walk(child, (*path, name), depth + 1)
+            # Scalars are copied as they are; only objects and arrays need a walk.
+            out[name] = (
+                self.walk(child, (*path, name), depth + 1)
+                if isinstance(child, dict | list)
+                else child
+            )
         if "_sd" not in value:
             return out
         digests = value["_sd"]
@@ -453,8 +541,10 @@ class _Processor:
                 child_path = (*path, position)
                 self.paths[disclosure.digest] = child_path
                 out.append(self.walk(disclosure.value, child_path, depth + 1))
-            else:
+            elif isinstance(element, dict | list):
                 out.append(self.walk(element, (*path, position), depth + 1))
+            else:
+                out.append(element)
         return out
 
 
@@ -622,7 +712,7 @@ def _index_disclosures(
     def walk(value: JSONValue, path: ClaimPath, parent: Disclosure | None) -> None:
         if isinstance(value, dict):
             for name, child in value.items():
-                if name != "_sd":
+                if name != "_sd" and isinstance(child, dict | list):
                     walk(child, (*path, name), parent)
             sd = value.get("_sd")
             for digest in sd if isinstance(sd, list) else []:
@@ -653,6 +743,7 @@ def present(
     aud: str | None = None,
     nonce: str | None = None,
     iat: int | None = None,
+    prefix_by_typ: Mapping[str, ClaimPath] | None = None,
     limits: Limits = _DEFAULT_LIMITS,
 ) -> str:
     """Build a presentation that reveals only the claims under ``disclose`` (RFC 9901 §5.3).
@@ -661,7 +752,9 @@ def present(
     enclosing it (its parent objects) come along, as the verifier needs them to reach it.
     Array paths count positions in the issued array. With ``holder_key`` a KB-JWT is added
     over ``aud``, ``nonce``, ``iat`` and ``sd_hash``; it is required when the credential
-    carries ``cnf``, and must be the key named there.
+    carries ``cnf``, and must be the key named there. ``prefix_by_typ`` puts a prefix before
+    every path when the JWS ``typ`` is a key of it (``vc+sd-jwt`` keeps the subject under
+    ``credentialSubject``).
 
     Raises:
         ConfigurationError: ``bad_argument`` if a path reaches no claim, if ``holder_key``
@@ -674,6 +767,8 @@ def present(
         raise ConfigurationError(Code.BAD_ARGUMENT, "present from the issued SD-JWT, not a KB one")
     jws = parse_compact(parts.issuer_jwt, limits=limits)
     payload = _payload(jws, limits)
+    typ = jws.header.get("typ")
+    prefix = next((p for t, p in (prefix_by_typ or {}).items() if typ_matches(typ, t)), ())
     by_digest = {
         d.digest: d for d in (Disclosure.decode(e, limits=limits) for e in parts.disclosures)
     }
@@ -681,9 +776,8 @@ def present(
     chosen: set[str] = set()
     parent_of = {d.digest: parent for _, d, parent in index}
     for pattern in disclose:
-        pattern = tuple(pattern)
-        hits = [d for path, d, _ in index if _is_under(path, pattern)]
-        inside = [d for path, d, _ in index if _is_under(pattern, path) and path != pattern]
+        pattern = (*prefix, *pattern)
+        hits, inside = _around(index, pattern)
         if not hits and not inside and not claim_exists(payload, pattern):
             raise ConfigurationError(
                 Code.BAD_ARGUMENT, "no claim at that path", path=format_claim_path(pattern)
@@ -695,16 +789,15 @@ def present(
                 node = parent_of.get(node.digest)
     kept = [d.encoded for d in by_digest.values() if d.digest in chosen]  # issuance order
     signed_part = parts.issuer_jwt + "~" + "".join(e + "~" for e in kept)
-    cnf_key = holder_key_of(payload)
     if holder_key is None:
-        if cnf_key is not None:
+        if "cnf" in payload:
             raise ConfigurationError(
                 Code.BAD_ARGUMENT, "this credential is holder-bound: a holder key is needed"
             )
         return signed_part
     if aud is None or nonce is None or iat is None:
         raise ConfigurationError(Code.BAD_ARGUMENT, "key binding needs aud, nonce and iat")
-    if cnf_key is not None and cnf_key != holder_key.public_key:
+    if "cnf" in payload and not _is_cnf_key(payload["cnf"], holder_key.public_key):
         raise ConfigurationError(Code.BAD_ARGUMENT, "the holder key is not the credential's cnf")
     kb = encode_jwt(
         {"iat": iat, "aud": aud, "nonce": nonce, "sd_hash": sd_hash(signed_part)},
@@ -712,6 +805,32 @@ def present(
         typ=KB_JWT_TYP,
     )
     return signed_part + kb
+
+
+def _around(
+    index: Sequence[tuple[ClaimPath, Disclosure, Disclosure | None]], pattern: ClaimPath
+) -> tuple[list[Disclosure], list[Disclosure]]:
+    """The disclosures at or under ``pattern``, and those strictly above it."""
+    size = len(pattern)
+    if None in pattern:
+        hits = [d for path, d, _ in index if _is_under(path, pattern)]
+        inside = [d for path, d, _ in index if len(path) < size and _is_under(pattern, path)]
+        return hits, inside
+    hits = [d for path, d, _ in index if path[:size] == pattern]
+    inside = [d for path, d, _ in index if len(path) < size and pattern[: len(path)] == path]
+    return hits, inside
+
+
+def _is_cnf_key(cnf: JSONValue, key: PublicKey) -> bool:
+    """True if ``cnf.jwk`` names ``key``: its required members (RFC 7638 §3.2) are ``key``'s.
+
+    The holder compares members instead of importing the JWK: the key it signs with is
+    already valid, so equal members are the same key.
+    """
+    jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
+    if not isinstance(jwk, dict):
+        return False
+    return all(jwk.get(name) == value for name, value in key.to_jwk().items())
 
 
 def claim_exists(payload: JSONValue, path: ClaimPath) -> bool:
@@ -749,6 +868,13 @@ def parse_claim_path(text: str) -> ClaimPath:
     Raises:
         ConfigurationError: ``bad_argument`` for an empty or ill-formed path.
     """
+    if not isinstance(text, str):
+        raise ConfigurationError(Code.BAD_ARGUMENT, "a claim path is text")
+    return _parse_claim_path(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_claim_path(text: str) -> ClaimPath:
     if not text or len(text) > 512:
         raise ConfigurationError(Code.BAD_ARGUMENT, "a claim path is 1-512 characters")
     out: list[str | int | None] = []
