@@ -29,7 +29,7 @@ from seoul_vc import (
     load_public_key,
     present,
 )
-from seoul_vc.credentials import CREDENTIAL_TYPES, MemoryNonceStore
+from seoul_vc.credentials import CREDENTIAL_TYPES, IssuerMetadataResolver, MemoryNonceStore
 from seoul_vc.did import self_certifying_key
 from seoul_vc_cli.output import (
     JsonOption,
@@ -183,6 +183,15 @@ def verify_cmd(
     now: Annotated[
         str | None, typer.Option("--now", help="Verify as of this ISO 8601 time.")
     ] = None,
+    issuer_metadata: Annotated[
+        bool,
+        typer.Option(
+            "--issuer-metadata/--no-issuer-metadata",
+            help="Fetch the keys of dc+sd-jwt issuers named by an HTTPS URL from their JWT VC "
+            "issuer metadata, for issuers listed in --trust only. Off by default: the token "
+            "chooses the URL.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Verify a presentation: exit 0 with the disclosed claims, or 1 with the error code."""
@@ -194,13 +203,26 @@ def verify_cmd(
     # One presentation per run: the caller's nonce cannot have been issued by this process,
     # so the store accepts a nonce it did not issue, once. Replays across runs are the
     # calling system's to stop (it issued the nonce); the library's Verifier does both.
+    registry = TrustRegistry.from_file(trust) if trust is not None else None
+    # Only issuers the registry lists are ever fetched: no request goes to a URL that an
+    # untrusted token made up (draft-ietf-oauth-sd-jwt-vc §8.3, "Issuer Phone-Home").
+    metadata = (
+        IssuerMetadataResolver(issuers=list(registry.names))
+        if issuer_metadata and registry is not None
+        else None
+    )
     verifier = Verifier(
-        trust=TrustRegistry.from_file(trust) if trust is not None else None,
+        trust=registry,
         issuer_key=_public_key(issuer_key) if issuer_key is not None else None,
+        issuer_metadata=metadata,
         clock=FixedClock(moment) if moment is not None else None,
         nonces=MemoryNonceStore(require_issued=False),
     )
-    report = verifier.check(token, aud=aud, nonce=nonce)
+    try:
+        report = verifier.check(token, aud=aud, nonce=nonce)
+    finally:
+        if metadata is not None:
+            metadata.close()
     if report.error is not None:
         if json_mode():
             sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")

@@ -96,7 +96,8 @@ class Code(StrEnum):
     DID_MISMATCH = "did_mismatch"
     """A resolved DID document does not describe the DID that was asked for."""
     ISSUER_MISMATCH = "issuer_mismatch"
-    """The signing key's DID (``kid``) is not the credential's issuer."""
+    """The signing key's DID (``kid``) is not the credential's issuer, or the issuer metadata
+    fetched for an HTTPS ``iss`` names another issuer (SD-JWT VC §4.3)."""
     UNSUPPORTED_SD_ALG = "unsupported_sd_alg"
     """``_sd_alg`` names a hash function other than sha-256 (RFC 9901 §4.1.1)."""
     DISCLOSURE_UNREFERENCED = "disclosure_unreferenced"
@@ -154,6 +155,56 @@ class Code(StrEnum):
     """The entry contradicts the ledger's current state (a second genesis, a duplicate id)."""
     ALREADY_EXISTS = "already_exists"
     """Creating something that exists (a key file that would be overwritten...)."""
+    # -- voting and mileage room (ledger.apps.voting, ledger.apps.mileage) -------------------
+    UNKNOWN_POLL = "unknown_poll"
+    """No poll with this id was opened on the ledger."""
+    POLL_NOT_OPEN = "poll_not_open"
+    """A ballot's time is before the poll's window opens."""
+    POLL_CLOSED = "poll_closed"
+    """The poll was closed, or its window has ended: registrations and ballots are refused."""
+    NULLIFIER_USED = "nullifier_used"
+    """This person (their poll-scoped nullifier) is already registered in this poll."""
+    ALREADY_REGISTERED = "already_registered"
+    """This voter key is already registered in this poll."""
+    NOT_REGISTERED = "not_registered"
+    """The ballot's signer is not a registered voter of this poll."""
+    ALREADY_VOTED = "already_voted"
+    """This registered voter has already cast their ballot in this poll."""
+    NOT_ELIGIBLE = "not_eligible"
+    """The disclosed claims do not satisfy the poll's eligibility rule."""
+    CLAIMS_NOT_DISCLOSED = "claims_not_disclosed"
+    """The presentation does not disclose a claim the poll needs (its rule, the pseudonym)."""
+    EXCESS_DISCLOSURE = "excess_disclosure"
+    """The presentation discloses claims the poll does not need (data minimisation)."""
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+    """The account holds fewer points or S-Coin than the operation takes."""
+    UNKNOWN_PROGRAMME = "unknown_programme"
+    """No mileage programme with this name is registered on the ledger."""
+    UNKNOWN_MERCHANT = "unknown_merchant"
+    """No merchant with this id is registered on the ledger."""
+    RATE_MISMATCH = "rate_mismatch"
+    """A conversion's points and S-Coin do not match the programme's current rate exactly."""
+    SETTLEMENT_MISMATCH = "settlement_mismatch"
+    """A settlement's total or count differs from the merchant's unsettled spends."""
+    ALREADY_APPLIED = "already_applied"
+    """An operation with this idempotency key was applied before (``details["index"]``)."""
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    """The idempotency key was used before for a different operation."""
+    # -- status room (seoul_vc.status: Bitstring Status List, Token Status List) ------------
+    STATUS_LIST_INVALID = "status_list_invalid"
+    """A status list is not a valid list for this entry: wrong ``typ``/type, another URL
+    (``id``/``sub``), another issuer, outside its validity period, or a bad structure."""
+    STATUS_LIST_TOO_SHORT = "status_list_too_short"
+    """A status list has fewer entries than ``Limits.min_status_list_entries`` (herd privacy,
+    W3C Bitstring Status List STATUS_LIST_LENGTH_ERROR)."""
+    STATUS_INDEX_INVALID = "status_index_invalid"
+    """A status list index is not a canonical ASCII base-10 integer (``statusListIndex``), not
+    a non-negative JSON integer (``idx``), or lies outside the list (RANGE_ERROR)."""
+    STATUS_PURPOSE_MISMATCH = "status_purpose_mismatch"
+    """The entry's ``statusPurpose`` is not a purpose of the status list it points to."""
+    STATUS_LIST_NOT_ANCHORED = "status_list_not_anchored"
+    """Anchored mode: the fetched list's SHA-256 is not the latest one the ledger holds for its
+    URL under a checkpoint the witness policy accepts."""
     # -- configuration ------------------------------------------------------------------------
     BAD_ARGUMENT = "bad_argument"
     """A caller-supplied argument or setting is invalid."""
@@ -324,6 +375,30 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.CONSENT_EXHAUSTED: StateConflictError,
     Code.CONFLICT: StateConflictError,
     Code.ALREADY_EXISTS: StateConflictError,
+    # voting and mileage room
+    Code.UNKNOWN_POLL: StateConflictError,
+    Code.POLL_NOT_OPEN: StateConflictError,
+    Code.POLL_CLOSED: StateConflictError,
+    Code.NULLIFIER_USED: StateConflictError,
+    Code.ALREADY_REGISTERED: StateConflictError,
+    Code.NOT_REGISTERED: StateConflictError,
+    Code.ALREADY_VOTED: StateConflictError,
+    Code.NOT_ELIGIBLE: PolicyError,
+    Code.CLAIMS_NOT_DISCLOSED: PolicyError,
+    Code.EXCESS_DISCLOSURE: PolicyError,
+    Code.INSUFFICIENT_BALANCE: StateConflictError,
+    Code.UNKNOWN_PROGRAMME: StateConflictError,
+    Code.UNKNOWN_MERCHANT: StateConflictError,
+    Code.RATE_MISMATCH: StateConflictError,
+    Code.SETTLEMENT_MISMATCH: StateConflictError,
+    Code.ALREADY_APPLIED: StateConflictError,
+    Code.IDEMPOTENCY_KEY_REUSED: StateConflictError,
+    # status room
+    Code.STATUS_LIST_INVALID: VerificationError,
+    Code.STATUS_LIST_TOO_SHORT: PolicyError,
+    Code.STATUS_INDEX_INVALID: MalformedInputError,
+    Code.STATUS_PURPOSE_MISMATCH: VerificationError,
+    Code.STATUS_LIST_NOT_ANCHORED: PolicyError,
     Code.BAD_ARGUMENT: ConfigurationError,
     Code.UNREADABLE_INPUT: ConfigurationError,
     Code.NOT_FOUND: NotFoundError,

@@ -25,6 +25,7 @@ Example:
 """
 
 from seoul_vc.credentials.issuer import FORMATS, Issuer, present
+from seoul_vc.credentials.metadata import IssuerMetadataResolver, issuer_metadata_document
 from seoul_vc.credentials.trust import TrustPolicy, TrustRegistry
 from seoul_vc.credentials.types import CREDENTIAL_TYPES, CredentialType, credential_type
 from seoul_vc.credentials.verify import (
@@ -42,6 +43,7 @@ __all__ = [
     "Check",
     "CredentialType",
     "Issuer",
+    "IssuerMetadataResolver",
     "MemoryNonceStore",
     "NonceStore",
     "StatusSource",
@@ -50,5 +52,6 @@ __all__ = [
     "VerificationReport",
     "Verifier",
     "credential_type",
+    "issuer_metadata_document",
     "present",
 ]

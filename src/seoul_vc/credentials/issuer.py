@@ -35,12 +35,13 @@ from typing import Final, Literal
 from seoul_vc._json import JSONObject, JSONValue
 from seoul_vc.clock import Clock, SystemClock
 from seoul_vc.credentials import sd_jwt
+from seoul_vc.credentials.metadata import issuer_metadata_document
 from seoul_vc.credentials.sd_jwt import ClaimPath, parse_claim_path
 from seoul_vc.credentials.types import CredentialType, credential_type
 from seoul_vc.did.jwk import did_jwk
 from seoul_vc.did.key import did_key
 from seoul_vc.errors import Code, ConfigurationError
-from seoul_vc.jose import encode_jwt, parse_compact, typ_matches
+from seoul_vc.jose import encode_jwt, parse_compact
 from seoul_vc.keys import KeyAlgorithm, PrivateKey, PublicKey
 
 __all__ = [
@@ -62,6 +63,10 @@ FORMATS: Final[tuple[Format, ...]] = ("vc+jwt", "vc+sd-jwt", "dc+sd-jwt")
 PLAIN_SD_JWT_VC_CLAIMS: Final = frozenset(
     {"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"}
 )
+
+
+#: Where each securing format keeps the subject's claims, for ``present`` paths.
+_SUBJECT_ROOT: Final[dict[str, ClaimPath]] = {"vc+sd-jwt": ("credentialSubject",)}
 
 
 def did_of(key: PublicKey) -> str:
@@ -87,13 +92,20 @@ class Issuer:
         key: the signing key.
         did: the issuer's DID (default: did:key/did:jwk of the key). A did:web issuer must
             also pass ``kid``, the DID URL of the key in its DID document.
-        kid: the key's DID URL (default: derived for did:key and did:jwk).
+        kid: the key's DID URL (default: derived for did:key and did:jwk); with
+            ``issuer_id``, the key's ``kid`` in the issuer's metadata (default: its RFC 7638
+            thumbprint).
+        issuer_id: an HTTPS issuer identifier instead of a DID: ``iss`` of ``dc+sd-jwt``
+            credentials, whose key verifiers find in the JWT VC Issuer Metadata the agency
+            publishes (:func:`seoul_vc.credentials.metadata.issuer_metadata_document`).
+            Such an issuer issues ``dc+sd-jwt`` only.
         clock: the time source for ``validFrom``/``iat``.
         validity: default lifetime of a credential.
 
     Raises:
-        ConfigurationError: ``bad_argument`` for a did:web issuer without ``kid`` or a
-            ``kid`` outside the issuer's DID.
+        ConfigurationError: ``bad_argument`` for a did:web issuer without ``kid``, a
+            ``kid`` outside the issuer's DID, both ``did`` and ``issuer_id``, or an
+            ``issuer_id`` that is not an HTTPS issuer URL.
     """
 
     def __init__(
@@ -102,11 +114,24 @@ class Issuer:
         *,
         did: str | None = None,
         kid: str | None = None,
+        issuer_id: str | None = None,
         clock: Clock | None = None,
         validity: timedelta = timedelta(days=365),
     ) -> None:
         self.key = key
+        self.clock = clock or SystemClock()
+        self.validity = validity
+        if issuer_id is not None:
+            if did is not None:
+                raise ConfigurationError(Code.BAD_ARGUMENT, "give did or issuer_id, not both")
+            # The well-known URL rule validates the identifier (draft-ietf-oauth-sd-jwt-vc §4).
+            issuer_metadata_document(issuer_id, {"k": key.public_key})
+            self.did = self.issuer_id = issuer_id
+            self.kid = kid or key.public_key.thumbprint()
+            return
         self.did = did or did_of(key.public_key)
+        #: The ``iss``/``issuer`` value: the DID, or the HTTPS issuer identifier.
+        self.issuer_id = self.did
         if kid is None:
             if not self.did.startswith(("did:key:", "did:jwk:")):
                 raise ConfigurationError(Code.BAD_ARGUMENT, "this issuer DID needs an explicit kid")
@@ -114,8 +139,6 @@ class Issuer:
         if kid.split("#", 1)[0] != self.did or "#" not in kid:
             raise ConfigurationError(Code.BAD_ARGUMENT, "kid must be a DID URL of the issuer")
         self.kid = kid
-        self.clock = clock or SystemClock()
-        self.validity = validity
 
     def issue(
         self,
@@ -146,6 +169,10 @@ class Issuer:
         ctype = credential_type(type_name)
         if format not in FORMATS:
             raise ConfigurationError(Code.BAD_ARGUMENT, "unknown format", format=str(format))
+        if format != "dc+sd-jwt" and not self.issuer_id.startswith("did:"):
+            raise ConfigurationError(
+                Code.BAD_ARGUMENT, "an HTTPS issuer identifier issues dc+sd-jwt only"
+            )
         now = self.clock.now()
         start = (valid_from or now).replace(microsecond=0)
         end = (valid_until or start + self.validity).replace(microsecond=0)
@@ -178,7 +205,7 @@ class Issuer:
                 header={"cty": "vc"},
             )
         claims: dict[str, JSONValue] = {
-            "iss": self.did,
+            "iss": self.issuer_id,
             "iat": int(now.timestamp()),
             "nbf": int(start.timestamp()),
             "exp": int(end.timestamp()),
@@ -263,11 +290,14 @@ def present(
     paths = [parse_claim_path(p) if isinstance(p, str) else tuple(p) for p in disclose]
     if "~" in credential:
         # vc+sd-jwt keeps the subject under credentialSubject; dc+sd-jwt at the top.
-        jws = parse_compact(credential.split("~", 1)[0])
-        if typ_matches(jws.header.get("typ"), "vc+sd-jwt"):
-            paths = [("credentialSubject", *p) for p in paths]
         return sd_jwt.present(
-            credential, disclose=paths, holder_key=holder_key, aud=aud, nonce=nonce, iat=stamp
+            credential,
+            disclose=paths,
+            holder_key=holder_key,
+            aud=aud,
+            nonce=nonce,
+            iat=stamp,
+            prefix_by_typ=_SUBJECT_ROOT,
         )
     if paths:
         raise ConfigurationError(

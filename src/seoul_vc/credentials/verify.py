@@ -7,9 +7,10 @@ stable :class:`~seoul_vc.errors.Code`:
 1. **parse** — size-checked split (RFC 9901 §4; RFC 7515 §7.1), strict compact JWS, a JSON
    object payload, ``typ`` one of the three formats (RFC 8725 §3.11).
 2. **signature** — the issuer key from the caller's pinned key, from DID resolution of the
-   ``kid`` DID URL (which must belong to the issuer), or for SD-JWT VC with an HTTPS ``iss``
-   from its JWT VC issuer metadata (draft-ietf-oauth-sd-jwt-vc §4); never from ``jwk``,
-   ``jku``, ``x5u`` or ``x5c`` headers. ``alg`` in the allow-list, signature verified.
+   ``kid`` DID URL (which must belong to the issuer), or for a ``dc+sd-jwt`` with an HTTPS
+   ``iss`` from its JWT VC Issuer Metadata (draft-ietf-oauth-sd-jwt-vc §4, only if the
+   verifier was given ``issuer_metadata``); never from ``jwk``, ``jku``, ``x5u`` or ``x5c``
+   headers. ``alg`` in the allow-list, signature verified.
 3. **disclosures** — RFC 9901 §7.1 to the letter (:func:`seoul_vc.credentials.sd_jwt.process`);
    claims that SD-JWT VC keeps plain (``iss``, ``vct``, ``cnf``, ...) may not come from a
    disclosure.
@@ -180,10 +181,14 @@ def _error_json(error: SeoulVCError) -> JSONObject:
 
 
 class StatusSource(Protocol):
-    """Checks a credential's status entry (status lists arrive with the status issue)."""
+    """Checks a credential's status entry (:class:`seoul_vc.status.StatusChecker`)."""
 
-    def check(self, status: JSONValue) -> None:
-        """Return if the credential is valid; raise ``revoked``/``suspended`` otherwise."""
+    def check(self, status: JSONValue, *, issuer: str | None) -> None:
+        """Return if the credential is valid; raise ``revoked``/``suspended`` otherwise.
+
+        ``status`` is ``credentialStatus`` (VC formats) or ``status`` (SD-JWT VC); ``issuer``
+        is the credential's issuer, who must also have signed the status list.
+        """
         ...
 
 
@@ -312,8 +317,12 @@ class Verifier:
         trust: which issuer may issue which type. Required unless ``issuer_key`` is pinned.
         issuer_key: a pinned issuer key: the caller's own trust decision for every type.
         resolver: DID resolver for ``kid`` DID URLs (default: did:key, did:jwk, did:web).
-        issuer_keys: ``(iss, kid) -> key`` for SD-JWT VC issuers identified by HTTPS URL
-            (JWT VC issuer metadata); without it such issuers are refused.
+        issuer_metadata: ``(iss, kid) -> key`` for ``dc+sd-jwt`` issuers identified by an
+            HTTPS URL, normally a
+            :class:`~seoul_vc.credentials.metadata.IssuerMetadataResolver` (JWT VC Issuer
+            Metadata, draft-ietf-oauth-sd-jwt-vc §4). It fetches a URL the token chose, so
+            it is off by default: without it such issuers are refused (``untrusted_issuer``).
+            A pinned ``issuer_key`` takes precedence.
         status: checks status entries; credentials with one are refused without it.
         nonces: the single-use nonce store (default: an in-memory one).
         clock: the time source; limits: bounds and leeways.
@@ -328,7 +337,7 @@ class Verifier:
         trust: TrustPolicy | None = None,
         issuer_key: PublicKey | None = None,
         resolver: Resolver | None = None,
-        issuer_keys: IssuerKeySource | None = None,
+        issuer_metadata: IssuerKeySource | None = None,
         status: StatusSource | None = None,
         nonces: NonceStore | None = None,
         clock: Clock | None = None,
@@ -341,7 +350,7 @@ class Verifier:
         self._trust = trust
         self._pinned = issuer_key
         self._resolver = resolver
-        self._issuer_keys = issuer_keys
+        self._issuer_metadata = issuer_metadata
         self._status = status
         self._limits = limits or _DEFAULT_LIMITS
         self._clock = clock or SystemClock()
@@ -422,7 +431,9 @@ class Verifier:
         is_vc = "@context" in payload
         run.issuer = _issuer_of(payload, is_vc)
         # (2) Signature under a key the caller trusts.
-        key = _step(run, "signature", lambda: self._issuer_key(parsed.jws, run.issuer))
+        key = _step(
+            run, "signature", lambda: self._issuer_key(parsed.jws, run.issuer, parsed.payload)
+        )
         _step(run, "signature", lambda: check_signature(parsed.jws, key, typ=typ))
         run.passed("signature")
         # (3) Disclosures (SD-JWT only).
@@ -529,10 +540,8 @@ class Verifier:
         match = next((t for t in allowed if typ_matches(typ, t)), None)
         if match is None:
             raise VerificationError(Code.WRONG_TYPE, "typ is not a credential format we verify")
-        header = dict(jws.header)
-        header["typ"] = match
         for member in ("jwk", "jku", "x5u", "x5c"):
-            if member in header:
+            if member in jws.header:
                 raise VerificationError(
                     Code.UNSUPPORTED_HEADER, "keys are never taken from the token", header=member
                 )
@@ -542,15 +551,16 @@ class Verifier:
             max_depth=limits.max_json_depth,
             what="credential",
         )
-        jws = CompactJWS(
-            header=header,
-            payload=jws.payload,
-            signing_input=jws.signing_input,
-            signature=jws.signature,
-        )
+        if typ != match:  # the typ written another way ("application/...", capitals)
+            jws = CompactJWS(
+                header={**jws.header, "typ": match},
+                payload=jws.payload,
+                signing_input=jws.signing_input,
+                signature=jws.signature,
+            )
         return _Parsed(jws=jws, payload=payload, parts=parts)
 
-    def _issuer_key(self, jws: CompactJWS, issuer: str | None) -> PublicKey:
+    def _issuer_key(self, jws: CompactJWS, issuer: str | None, payload: JSONObject) -> PublicKey:
         if self._pinned is not None:
             return self._pinned
         if not isinstance(issuer, str):
@@ -559,7 +569,7 @@ class Verifier:
         if issuer.startswith("did:"):
             if kid is None:
                 raise VerificationError(Code.ISSUER_MISMATCH, "kid must name the issuer's key")
-            did, _ = split_did_url(kid)
+            did = _did_of(kid)
             if did != issuer:
                 raise VerificationError(Code.ISSUER_MISMATCH, "kid is not a key of the issuer")
             key = _self_certifying_key(kid)
@@ -567,15 +577,27 @@ class Verifier:
                 return key
             method = resolve_verification_method(kid, resolver=self._resolver)
             return method.public_key
-        if issuer.startswith("https://") and self._issuer_keys is not None:
-            return self._issuer_keys(issuer, kid)
+        # SD-JWT VC key discovery by issuer metadata (draft-ietf-oauth-sd-jwt-vc §2.5, §4):
+        # for dc+sd-jwt only, so no other format's issuer can steer the verifier into it.
+        source = self._issuer_metadata
+        if issuer.startswith("https://") and jws.header.get("typ") == "dc+sd-jwt":
+            if source is None:
+                raise PolicyError(
+                    Code.UNTRUSTED_ISSUER, "this verifier does not fetch issuer metadata"
+                )
+            # Trust first, fetch second (draft §8.3): an issuer the policy would refuse for
+            # the type it claims (not yet verified) never makes this verifier connect.
+            _, type_name = _type_of(payload, False)
+            if self._trust is not None and not self._trust.may_issue(issuer, type_name):
+                raise PolicyError(Code.UNTRUSTED_ISSUER, "the issuer is not trusted for this type")
+            return source(issuer, kid)
         raise PolicyError(Code.UNTRUSTED_ISSUER, "no way to find this issuer's key")
 
     def _holder_key(self, jws: CompactJWS, holder: object) -> PublicKey:
         if not isinstance(holder, str) or not holder.startswith("did:"):
             raise MalformedInputError(Code.MALFORMED, "the presentation names no holder DID")
         kid = jws.kid
-        if kid is None or split_did_url(kid)[0] != holder:
+        if kid is None or _did_of(kid) != holder:
             raise VerificationError(Code.DID_MISMATCH, "kid is not a key of the holder")
         key = _self_certifying_key(kid)
         if key is not None:
@@ -626,7 +648,7 @@ class Verifier:
         if source is None:
             _step(run, "status", _no_status_source)
             return
-        _step(run, "status", lambda: source.check(status))
+        _step(run, "status", lambda: source.check(status, issuer=run.issuer))
         run.passed("status")
 
 
@@ -635,6 +657,12 @@ class Verifier:
 
 # did:key and did:jwk keys are a pure function of the DID URL: cache them.
 _self_certifying_key = lru_cache(maxsize=1024)(self_certifying_key)
+
+
+@lru_cache(maxsize=1024)
+def _did_of(kid: str) -> str:
+    """The DID of a DID URL (pure, and kids repeat per issuer: cached)."""
+    return split_did_url(kid)[0]
 
 
 def _text(presentation: str | bytes) -> str:
