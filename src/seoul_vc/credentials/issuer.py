@@ -150,7 +150,7 @@ class Issuer:
         disclosable: Iterable[ClaimPath | str] | None = None,
         valid_from: datetime | None = None,
         valid_until: datetime | None = None,
-        status: JSONObject | None = None,
+        status: JSONValue | None = None,
         decoys: int | None = None,
     ) -> str:
         """Issue a credential of a known type.
@@ -249,7 +249,7 @@ class Issuer:
         subject: JSONObject,
         start: datetime,
         end: datetime,
-        status: JSONObject | None,
+        status: JSONValue | None,
     ) -> JSONObject:
         document: dict[str, JSONValue] = {
             "@context": [V2_CONTEXT],
