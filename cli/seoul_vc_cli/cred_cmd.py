@@ -192,6 +192,33 @@ def verify_cmd(
             "chooses the URL.",
         ),
     ] = False,
+    receipt: Annotated[
+        Path | None,
+        typer.Option(
+            "--receipt",
+            metavar="FILE",
+            help="A consented presentation's view receipt: checked with the presentation "
+            "(needs --request, --origin, --log-vkey and --witness or --unwitnessed).",
+        ),
+    ] = None,
+    request: Annotated[
+        Path | None,
+        typer.Option("--request", metavar="FILE", help="The request the view answers."),
+    ] = None,
+    origin: Annotated[str | None, typer.Option("--origin", help="The ledger's origin.")] = None,
+    log_vkey: Annotated[
+        str | None, typer.Option("--log-vkey", metavar="VKEY", help="The ledger's note vkey.")
+    ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option("--witness", metavar="VKEY", help="A trusted witness vkey (repeatable)."),
+    ] = None,
+    threshold: Annotated[
+        int | None, typer.Option("--threshold", min=1, help="Witnesses needed (default: all).")
+    ] = None,
+    unwitnessed: Annotated[
+        bool, typer.Option("--unwitnessed", help="Trust the ledger's signature alone.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Verify a presentation: exit 0 with the disclosed claims, or 1 with the error code."""
@@ -200,6 +227,21 @@ def verify_cmd(
         raise ConfigurationError(Code.BAD_ARGUMENT, "give --trust REGISTRY or --issuer-key FILE")
     token = _text(presentation, "presentation")
     moment = _time(now, "--now")
+    if receipt is not None:
+        _verify_consented(
+            token,
+            receipt,
+            trust=trust,
+            issuer_key=issuer_key,
+            moment=moment,
+            request=request,
+            origin=origin,
+            log_vkey=log_vkey,
+            witness=witness or [],
+            threshold=threshold,
+            unwitnessed=unwitnessed,
+        )
+        return
     # One presentation per run: the caller's nonce cannot have been issued by this process,
     # so the store accepts a nonce it did not issue, once. Replays across runs are the
     # calling system's to stop (it issued the nonce); the library's Verifier does both.
@@ -231,4 +273,82 @@ def verify_cmd(
     emit(
         {k: v for k, v in report.to_json().items() if k != "ok"},
         json.dumps(report.claims, ensure_ascii=False, indent=2),
+    )
+
+
+def _verify_consented(
+    token: str,
+    receipt_file: Path,
+    *,
+    trust: Path | None,
+    issuer_key: str | None,
+    moment: datetime | None,
+    request: Path | None,
+    origin: str | None,
+    log_vkey: str | None,
+    witness: list[str],
+    threshold: int | None,
+    unwitnessed: bool,
+) -> None:
+    """Check a consented presentation with its view receipt, offline (wallet issue, item 5)."""
+    from seoul_vc.ledger.bundle import parse_cosigner_key
+    from seoul_vc.ledger.checkpoint import WitnessPolicy
+    from seoul_vc.ledger.note import parse_verifier_key
+    from seoul_vc.wallet import ViewReceipt, check_consented_presentation, open_request
+
+    if request is None or origin is None or log_vkey is None:
+        raise ConfigurationError(
+            Code.BAD_ARGUMENT, "--receipt needs --request, --origin and --log-vkey"
+        )
+    if unwitnessed == bool(witness):
+        raise ConfigurationError(Code.BAD_ARGUMENT, "give --witness VKEY, or --unwitnessed")
+    try:
+        log_key = parse_verifier_key(log_vkey)
+        witnesses = tuple(parse_cosigner_key(text) for text in witness)
+    except MalformedInputError as exc:
+        raise ConfigurationError(Code.BAD_ARGUMENT, f"bad vkey ({exc.code})") from exc
+    policy = (
+        WitnessPolicy.unwitnessed()
+        if unwitnessed
+        else WitnessPolicy(
+            witnesses=witnesses, threshold=len(witnesses) if threshold is None else threshold
+        )
+    )
+    at = moment or datetime.now(UTC)
+    req = open_request(_text(str(request), "request"), now=int(at.timestamp()))
+    # One presentation answers the request's (first) Credential Query; a JSON object is a
+    # whole OpenID4VP vp_token.
+    shown: dict[str, list[str]] = {req.credentials[0].id: [token]}
+    if token.startswith("{"):
+        parsed = parse_json_object(token.encode(), "vp_token")
+        shown = {str(k): [str(t) for t in v] for k, v in parsed.items() if isinstance(v, list)}
+    registry = TrustRegistry.from_file(trust) if trust is not None else None
+    verifier = Verifier(
+        trust=registry,
+        issuer_key=_public_key(issuer_key) if issuer_key is not None else None,
+        clock=FixedClock(moment) if moment is not None else None,
+        nonces=MemoryNonceStore(require_issued=False),
+    )
+    view = check_consented_presentation(
+        shown,
+        ViewReceipt.from_json(read_input(receipt_file, max_bytes=1024 * 1024, what="receipt")),
+        verifier=verifier,
+        verifier_did=req.verifier,
+        client_id=req.client_id,
+        nonce=req.nonce,
+        origin=origin,
+        log_key=log_key,
+        witnesses=policy,
+    )
+    result = {
+        "claims": view.claims,
+        "consent": view.view.consent_id,
+        "view": view.view.view,
+        "max_views": view.view.max_views,
+        "ledger_index": view.view.view_index,
+    }
+    emit(
+        result,
+        f"view {view.view.view} of {view.view.max_views} (consent {view.view.consent_id})\n"
+        + json.dumps(view.claims, ensure_ascii=False, indent=2),
     )

@@ -1,0 +1,374 @@
+"""The vault's cryptography: per-wallet data keys, a master key, PIN verifiers, backups.
+
+Room: wallet vault (DESIGN.md, "wallet data encrypted at rest with per-wallet keys wrapped by
+a deployment master key, the PIN only authorises"). Every format is standard compact JWE
+(RFC 7516 §7.1) over jwcrypto:
+
+* a wallet's **data key** (256 random bits) is wrapped by the deployment's master key as a
+  JWE with ``alg`` ``A256KW`` and ``enc`` ``A256GCM`` (RFC 7518 §4.4, §5.3): the CEK is
+  random, the master key only wraps it. The protected header carries the master key's
+  ``kid`` (a hash of the key, so a wrong key is told apart from a damaged record) and
+  ``ctx``, the wallet id, so a wrapped key moved to another wallet does not open;
+* every **record** (holder key, credential, consent, history event, PIN verifier) is a JWE
+  with ``alg`` ``dir`` and ``enc`` ``A256GCM`` under the data key; its protected header —
+  authenticated by GCM — carries ``ctx`` = ``<wallet>/<kind>/<record id>``, so a record
+  swapped between rows or wallets fails like a corrupted one;
+* a **backup** is a JWE with ``alg`` ``dir``/``enc`` ``A256GCM`` under a key derived from
+  the backup passphrase by scrypt (RFC 7914), whose salt and cost ride in the protected
+  header (``kdf``).
+
+The **PIN** is never a key: it is checked against an scrypt verifier (RFC 7914; default
+N = 2^15, r = 8, p = 1) that is itself stored encrypted under the data key, so a stolen
+database without the master key gives nothing to brute-force offline. Headers are checked
+to be exactly the expected ones *before* jwcrypto sees the token (no ``zip``, no other
+algorithm). A deployment that keeps its master key in a KMS implements :class:`MasterKey`.
+
+Example:
+    >>> from seoul_vc.wallet.vault import DataKey, LocalMasterKey
+    >>> master, data = LocalMasterKey.generate(), DataKey.generate()
+    >>> wrapped = master.wrap(data.secret, context="w1")
+    >>> DataKey(master.unwrap(wrapped, context="w1")).open(
+    ...     data.seal(b"secret", context="w1/credential/c1"), context="w1/credential/c1")
+    b'secret'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from jwcrypto import jwe, jwk
+from jwcrypto.common import JWException
+
+from seoul_vc import _json
+from seoul_vc._encoding import b64url_decode, b64url_encode
+from seoul_vc._json import JSONObject
+from seoul_vc.errors import (
+    Code,
+    ConfigurationError,
+    MalformedInputError,
+    PolicyError,
+    SeoulVCError,
+    StorageError,
+)
+
+__all__ = [
+    "MAX_RECORD_BYTES",
+    "DataKey",
+    "LocalMasterKey",
+    "MasterKey",
+    "ScryptParams",
+    "check_pin",
+    "hash_pin",
+    "open_backup",
+    "seal_backup",
+]
+
+#: Largest sealed record (a credential of ``Limits.max_token_bytes`` in base64url, plus room).
+MAX_RECORD_BYTES: Final = 256 * 1024
+#: Largest backup file.
+MAX_BACKUP_BYTES: Final = 64 * 1024 * 1024
+_MAX_HEADER_BYTES: Final = 1024
+_KEY_BYTES: Final = 32
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScryptParams:
+    """scrypt cost (RFC 7914 §2): N (a power of two), r, p. Defaults: 32 MiB, ~50 ms."""
+
+    n: int = 2**15
+    r: int = 8
+    p: int = 1
+
+    def __post_init__(self) -> None:
+        if not (2 <= self.n <= 2**20 and self.n & (self.n - 1) == 0):
+            raise ConfigurationError(Code.BAD_ARGUMENT, "scrypt N is a power of two up to 2^20")
+        if not (1 <= self.r <= 32 and 1 <= self.p <= 16):
+            raise ConfigurationError(Code.BAD_ARGUMENT, "scrypt r is 1..32 and p is 1..16")
+
+    def derive(self, secret: str, salt: bytes) -> bytes:
+        """Return 32 bytes of scrypt output for ``secret`` (UTF-8) and ``salt``."""
+        return hashlib.scrypt(
+            secret.encode("utf-8"),
+            salt=salt,
+            n=self.n,
+            r=self.r,
+            p=self.p,
+            maxmem=256 * self.n * self.r * self.p + 1024 * 1024,
+            dklen=_KEY_BYTES,
+        )
+
+
+def _corrupt(what: str) -> StorageError:
+    return StorageError(Code.VAULT_RECORD_CORRUPT, f"{what} does not decrypt or was altered")
+
+
+def _header(token: str, what: str) -> JSONObject:
+    """Return the protected header of a compact JWE, bounded, without decrypting."""
+    if len(token) > MAX_BACKUP_BYTES or token.count(".") != 4:
+        raise _corrupt(what)
+    encoded = token.split(".", 1)[0]
+    if len(encoded) > _MAX_HEADER_BYTES:
+        raise _corrupt(what)
+    try:
+        return _json.loads_object(
+            b64url_decode(encoded, what="JWE header"), max_bytes=_MAX_HEADER_BYTES, max_depth=3
+        )
+    except MalformedInputError as exc:
+        raise _corrupt(what) from exc
+
+
+def _oct(secret: bytes) -> jwk.JWK:
+    return jwk.JWK(kty="oct", k=b64url_encode(secret))
+
+
+def _encrypt(plaintext: bytes, key: bytes, header: JSONObject) -> str:
+    token = jwe.JWE(plaintext, protected=json.dumps(header, separators=(",", ":")))
+    token.add_recipient(_oct(key))
+    return str(token.serialize(compact=True))
+
+
+def _decrypt(token: str, key: bytes, what: str) -> bytes:
+    try:
+        parsed = jwe.JWE()
+        parsed.deserialize(token, key=_oct(key))
+        payload = parsed.payload
+    except (JWException, ValueError, TypeError) as exc:
+        raise _corrupt(what) from exc
+    if not isinstance(payload, bytes):
+        raise _corrupt(what)
+    return payload
+
+
+class MasterKey(Protocol):
+    """The deployment's master key, or a KMS that holds it: wraps per-wallet data keys.
+
+    Attributes:
+        key_id: names the key; stored with each wrapped key to tell a wrong key apart.
+    """
+
+    key_id: str
+
+    def wrap(self, data_key: bytes, *, context: str) -> str:
+        """Wrap a 32-byte data key for the wallet ``context``."""
+        ...
+
+    def unwrap(self, wrapped: str, *, context: str) -> bytes:
+        """Unwrap a data key wrapped for ``context``.
+
+        Raises:
+            ConfigurationError: ``master_key_mismatch`` if another master key wrapped it.
+            StorageError: ``vault_record_corrupt`` if the wrapped key was altered or moved.
+        """
+        ...
+
+
+class LocalMasterKey:
+    """A master key held in the process: JWE ``A256KW`` + ``A256GCM`` (RFC 7518 §4.4).
+
+    Args:
+        secret: 32 random bytes (keep it in the deployment's secret store).
+
+    Raises:
+        ConfigurationError: ``bad_argument`` for a key that is not 32 bytes.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) != _KEY_BYTES:
+            raise ConfigurationError(Code.BAD_ARGUMENT, "a master key is 32 bytes")
+        self._secret = secret
+        digest = hashlib.sha256(b"seoul-vc/wallet-master-key/v1\n" + secret).digest()
+        self.key_id = b64url_encode(digest[:12])
+
+    @classmethod
+    def generate(cls) -> LocalMasterKey:
+        """Return a fresh random master key."""
+        return cls(secrets.token_bytes(_KEY_BYTES))
+
+    @classmethod
+    def from_text(cls, text: str) -> LocalMasterKey:
+        """Read a master key written by :meth:`to_text` (43 base64url characters).
+
+        Raises:
+            ConfigurationError: ``bad_argument`` for anything else.
+        """
+        try:
+            return cls(b64url_decode(text.strip(), what="master key"))
+        except MalformedInputError as exc:
+            raise ConfigurationError(Code.BAD_ARGUMENT, "a master key is 43 base64url") from exc
+
+    def to_text(self) -> str:
+        """Return the key as unpadded base64url (a secret: store it as one)."""
+        return b64url_encode(self._secret)
+
+    def wrap(self, data_key: bytes, *, context: str) -> str:
+        """Wrap a data key for ``context`` (see :class:`MasterKey`)."""
+        header: JSONObject = {
+            "alg": "A256KW",
+            "enc": "A256GCM",
+            "kid": self.key_id,
+            "ctx": context,
+        }
+        return _encrypt(data_key, self._secret, header)
+
+    def unwrap(self, wrapped: str, *, context: str) -> bytes:
+        """Unwrap a data key (see :class:`MasterKey`)."""
+        header = _header(wrapped, "the wrapped data key")
+        if set(header) != {"alg", "enc", "kid", "ctx"} or header["alg"] != "A256KW":
+            raise _corrupt("the wrapped data key")
+        if header["kid"] != self.key_id:
+            raise ConfigurationError(
+                Code.MASTER_KEY_MISMATCH, "another master key wrapped this wallet's data key"
+            )
+        if header["ctx"] != context or header["enc"] != "A256GCM":
+            raise _corrupt("the wrapped data key")
+        key = _decrypt(wrapped, self._secret, "the wrapped data key")
+        if len(key) != _KEY_BYTES:
+            raise _corrupt("the wrapped data key")
+        return key
+
+
+class DataKey:
+    """A wallet's data key: seals and opens its records (JWE ``dir`` + ``A256GCM``)."""
+
+    __slots__ = ("secret",)
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) != _KEY_BYTES:
+            raise ConfigurationError(Code.BAD_ARGUMENT, "a data key is 32 bytes")
+        self.secret = secret
+
+    @classmethod
+    def generate(cls) -> DataKey:
+        """Return a fresh random data key."""
+        return cls(secrets.token_bytes(_KEY_BYTES))
+
+    def seal(self, plaintext: bytes, *, context: str) -> str:
+        """Encrypt ``plaintext`` for the record named ``context``."""
+        return _encrypt(plaintext, self.secret, {"alg": "dir", "enc": "A256GCM", "ctx": context})
+
+    def open(self, token: str, *, context: str) -> bytes:
+        """Decrypt the record named ``context``.
+
+        Raises:
+            StorageError: ``vault_record_corrupt`` for an altered, truncated, oversized or
+                moved record.
+        """
+        if len(token) > MAX_RECORD_BYTES:
+            raise _corrupt("a vault record")
+        header = _header(token, "a vault record")
+        if header != {"alg": "dir", "enc": "A256GCM", "ctx": context}:
+            raise _corrupt("a vault record")
+        return _decrypt(token, self.secret, "a vault record")
+
+    def __repr__(self) -> str:
+        return "DataKey(<secret>)"
+
+
+# -- PINs ---------------------------------------------------------------------------------------
+
+
+def _check_pin_text(pin: str) -> None:
+    if not 4 <= len(pin) <= 64 or not pin.isprintable():
+        raise ConfigurationError(Code.BAD_ARGUMENT, "a PIN is 4 to 64 printable characters")
+
+
+def hash_pin(pin: str, params: ScryptParams | None = None) -> JSONObject:
+    """Return the scrypt verifier of a PIN: ``{"kdf", "n", "r", "p", "salt", "hash"}``.
+
+    Raises:
+        ConfigurationError: ``bad_argument`` for a PIN outside 4 to 64 printable characters.
+    """
+    _check_pin_text(pin)
+    cost = params or ScryptParams()
+    salt = secrets.token_bytes(16)
+    return {
+        "kdf": "scrypt",
+        "n": cost.n,
+        "r": cost.r,
+        "p": cost.p,
+        "salt": b64url_encode(salt),
+        "hash": b64url_encode(cost.derive(pin, salt)),
+    }
+
+
+def check_pin(pin: str, verifier: JSONObject) -> bool:
+    """Return whether ``pin`` matches a verifier from :func:`hash_pin` (constant time).
+
+    Raises:
+        StorageError: ``vault_record_corrupt`` for a verifier of the wrong shape.
+    """
+    try:
+        n, r, p = verifier["n"], verifier["r"], verifier["p"]
+        if not (isinstance(n, int) and isinstance(r, int) and isinstance(p, int)):
+            raise _corrupt("the PIN verifier")
+        cost = ScryptParams(n=n, r=r, p=p)
+        salt = b64url_decode(str(verifier["salt"]), what="salt")
+        expected = b64url_decode(str(verifier["hash"]), what="hash")
+    except (KeyError, SeoulVCError) as exc:
+        raise _corrupt("the PIN verifier") from exc
+    try:
+        _check_pin_text(pin)
+    except ConfigurationError:
+        return False
+    return hmac.compare_digest(cost.derive(pin, salt), expected)
+
+
+# -- backups ------------------------------------------------------------------------------------
+
+
+def seal_backup(plaintext: bytes, passphrase: str, params: ScryptParams | None = None) -> str:
+    """Encrypt a backup under a passphrase (scrypt, then JWE ``dir`` + ``A256GCM``).
+
+    Raises:
+        ConfigurationError: ``bad_argument`` for a passphrase under 12 characters.
+    """
+    if not 12 <= len(passphrase) <= 1024:
+        raise ConfigurationError(Code.BAD_ARGUMENT, "a backup passphrase is 12+ characters")
+    cost = params or ScryptParams(n=2**17)
+    salt = secrets.token_bytes(16)
+    header: JSONObject = {
+        "alg": "dir",
+        "enc": "A256GCM",
+        "cty": "seoul-vc-wallet-backup+json",
+        "kdf": {
+            "alg": "scrypt",
+            "n": cost.n,
+            "r": cost.r,
+            "p": cost.p,
+            "salt": b64url_encode(salt),
+        },
+    }
+    return _encrypt(plaintext, cost.derive(passphrase, salt), header)
+
+
+def open_backup(token: str, passphrase: str) -> bytes:
+    """Decrypt a backup from :func:`seal_backup`.
+
+    Raises:
+        PolicyError: ``unlock_failed`` for a wrong passphrase or a damaged backup (one code).
+    """
+    try:
+        header = _header(token, "the backup")
+        kdf = header.get("kdf")
+        if (
+            set(header) != {"alg", "enc", "cty", "kdf"}
+            or header["alg"] != "dir"
+            or header["enc"] != "A256GCM"
+            or not isinstance(kdf, dict)
+            or set(kdf) != {"alg", "n", "r", "p", "salt"}
+            or kdf["alg"] != "scrypt"
+        ):
+            raise _corrupt("the backup")
+        n, r, p = kdf["n"], kdf["r"], kdf["p"]
+        if not (isinstance(n, int) and isinstance(r, int) and isinstance(p, int)):
+            raise _corrupt("the backup")
+        cost = ScryptParams(n=n, r=r, p=p)
+        key = cost.derive(passphrase, b64url_decode(str(kdf["salt"]), what="salt"))
+        return _decrypt(token, key, "the backup")
+    except SeoulVCError as exc:
+        raise PolicyError(Code.UNLOCK_FAILED, "the backup does not open") from exc
