@@ -15,7 +15,18 @@ import traceback
 import typer
 
 from seoul_vc import SeoulVCError
-from seoul_vc_cli import cred_cmd, demo, did_cmd, key_cmd, ledger_cmd
+from seoul_vc_cli import (
+    cred_cmd,
+    demo,
+    did_cmd,
+    key_cmd,
+    ledger_cmd,
+    mileage_cmd,
+    request_cmd,
+    status_cmd,
+    vote_cmd,
+    wallet_cmd,
+)
 from seoul_vc_cli.output import json_mode
 
 __all__ = ["app", "main"]
@@ -37,6 +48,11 @@ app = typer.Typer(
 app.add_typer(key_cmd.app, name="key")
 app.add_typer(did_cmd.app, name="did")
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(vote_cmd.app, name="vote")
+app.add_typer(mileage_cmd.app, name="mileage")
+app.add_typer(status_cmd.app, name="status")
+app.add_typer(wallet_cmd.app, name="wallet")
+app.add_typer(request_cmd.app, name="request")
 app.command("issue")(cred_cmd.issue_cmd)
 app.command("present")(cred_cmd.present_cmd)
 app.command("verify")(cred_cmd.verify_cmd)

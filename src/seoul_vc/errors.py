@@ -205,6 +205,29 @@ class Code(StrEnum):
     STATUS_LIST_NOT_ANCHORED = "status_list_not_anchored"
     """Anchored mode: the fetched list's SHA-256 is not the latest one the ledger holds for its
     URL under a checkpoint the witness policy accepts."""
+    # -- consent room (ledger.apps.consent, seoul_vc.wallet) ----------------------------------
+    CONSENT_EXPIRED = "consent_expired"
+    """The consent's ``expires_at`` has passed: no more views."""
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    """The citizen withdrew the consent: no more views."""
+    WRONG_VERIFIER = "wrong_verifier"
+    """The consent was granted to another verifier than the one asking."""
+    UNKNOWN_CONSENT = "unknown_consent"
+    """No consent with this id was granted on the ledger."""
+    VIEW_OUT_OF_ORDER = "view_out_of_order"
+    """A view's number is not the next one of its consent (a concurrent view won; retry)."""
+    CLAIM_NOT_REQUESTED = "claim_not_requested"
+    """A consent names a credential or claim the verifier's request did not ask for."""
+    RECEIPT_MISMATCH = "receipt_mismatch"
+    """A view receipt does not match the presentation, its verifier, nonce or consent."""
+    WALLET_LOCKED = "wallet_locked"
+    """Too many wrong PINs: wait ``retry_after`` seconds, or the wallet is locked for good."""
+    UNLOCK_FAILED = "unlock_failed"
+    """The PIN does not unlock the wallet (one opaque code: no detail helps a guesser)."""
+    MASTER_KEY_MISMATCH = "master_key_mismatch"
+    """The wallet's data key is wrapped by another master key than the one configured."""
+    VAULT_RECORD_CORRUPT = "vault_record_corrupt"
+    """An encrypted vault record fails its integrity check, or was moved or truncated."""
     # -- configuration ------------------------------------------------------------------------
     BAD_ARGUMENT = "bad_argument"
     """A caller-supplied argument or setting is invalid."""
@@ -399,6 +422,18 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.STATUS_INDEX_INVALID: MalformedInputError,
     Code.STATUS_PURPOSE_MISMATCH: VerificationError,
     Code.STATUS_LIST_NOT_ANCHORED: PolicyError,
+    # consent room
+    Code.CONSENT_EXPIRED: StateConflictError,
+    Code.CONSENT_WITHDRAWN: StateConflictError,
+    Code.WRONG_VERIFIER: PolicyError,
+    Code.UNKNOWN_CONSENT: StateConflictError,
+    Code.VIEW_OUT_OF_ORDER: StateConflictError,
+    Code.CLAIM_NOT_REQUESTED: PolicyError,
+    Code.RECEIPT_MISMATCH: VerificationError,
+    Code.WALLET_LOCKED: StateConflictError,
+    Code.UNLOCK_FAILED: PolicyError,
+    Code.MASTER_KEY_MISMATCH: ConfigurationError,
+    Code.VAULT_RECORD_CORRUPT: StorageError,
     Code.BAD_ARGUMENT: ConfigurationError,
     Code.UNREADABLE_INPUT: ConfigurationError,
     Code.NOT_FOUND: NotFoundError,

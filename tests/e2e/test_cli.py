@@ -184,13 +184,46 @@ def test_did_resolve_refusals_exit_one(did: str, expect_code: str) -> None:
     assert result["error"]["code"] == expect_code
 
 
+DEMO_ACTS = [
+    "Agencies and witnesses set up",
+    "Credentials issued",
+    "Wallet receives them",
+    "Housing office asks, citizen consents",
+    "Two views succeed, the third is refused",
+    "Citizen reads her history",
+    "Certificate revoked",
+    "District poll",
+    "Mileage",
+    "Ledger audit and offline proof",
+]
+
+
 def test_demo_json_records_every_act() -> None:
-    """`seoul-vc demo --json` exits 0 with one record per act, all with outcomes."""
+    """`seoul-vc demo --json` records every act as ok, with the expected refusals."""
     code, result = run_json("demo")
     assert code == 0
     assert result["ok"] is True
-    assert len(result["acts"]) >= 5
-    assert all(act["outcome"] for act in result["acts"])
+    acts = {act["title"]: act for act in result["acts"]}
+    assert list(acts) == DEMO_ACTS
+    assert all(act["ok"] is True and act["outcome"] for act in acts.values())
+    views = acts["Two views succeed, the third is refused"]["details"]["views"]
+    assert [v["outcome"] for v in views] == ["ok", "ok", "refused"]
+    assert views[2]["code"] == "consent_exhausted"
+    assert views[0]["claims"]["income"] == {"incomeBracketPercent": 85}
+    history = acts["Citizen reads her history"]["details"]["events"]
+    assert history.count("view") == 2
+    assert "refusal" in history
+    revoked = acts["Certificate revoked"]["details"]
+    assert (revoked["outcome"], revoked["code"]) == ("refused", "revoked")
+    poll = acts["District poll"]["details"]
+    assert poll["tally"] == {"yes": 1, "no": 0}
+    assert poll["double_vote"] == {"outcome": "refused", "code": "already_voted"}
+    assert poll["second_registration"] == {"outcome": "refused", "code": "nullifier_used"}
+    mileage = acts["Mileage"]["details"]
+    assert (mileage["coins"], mileage["points"], mileage["settled"]) == (180, {"eco": 200}, 120)
+    audit = acts["Ledger audit and offline proof"]["details"]
+    assert audit["offline_proof"] == "voting.cast"
+    assert audit["entries"] > 10
 
 
 def test_demo_human_output_ends_with_summary() -> None:
@@ -198,4 +231,25 @@ def test_demo_human_output_ends_with_summary() -> None:
     proc = run("demo")
     assert proc.returncode == 0, proc.stderr
     assert "Summary" in proc.stdout
-    assert "acts passed" in proc.stdout
+    assert f"All {len(DEMO_ACTS)} acts passed" in proc.stdout
+    assert "view 3: refused, consent_exhausted" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_demo_act_with_unexpected_outcome_exits_with_its_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An act whose expectation fails makes the demo exit non-zero with a code, no traceback."""
+    from seoul_vc_cli import demo
+    from seoul_vc_cli.app import main
+
+    def act_not_refused(story: demo.Story) -> demo.Outcome:
+        return demo.act_setup(story)[0], {"refused": demo._refused(lambda: None, demo.Code.REVOKED)}
+
+    monkeypatch.setattr(demo, "ACTS", [("An attack that is not refused", act_not_refused)])
+    code = main(["demo", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code != 0
+    assert out["ok"] is False
+    assert out["error"]["code"] == "internal"
+    assert "not refused" in out["error"]["message"]

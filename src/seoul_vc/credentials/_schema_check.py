@@ -139,7 +139,8 @@ def _string_check(schema: dict[str, Any]) -> Check | None:
     if schema.get("format", "date") != "date":
         raise UnsupportedSchema(f"format {schema['format']}")
     order = [k for k in keys if k != "type"]
-    low, high = schema.get("minLength"), schema.get("maxLength")
+    low: int = schema.get("minLength", 0)
+    high: float = schema.get("maxLength", float("inf"))
     regex = re.compile(schema["pattern"]) if "pattern" in schema else None
     refused = re.compile(forbidden["pattern"]) if forbidden is not None else None
     date_format = "format" in schema

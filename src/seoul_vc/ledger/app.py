@@ -11,7 +11,7 @@ same functions over the log to derive every state table again.
 Example:
     >>> from seoul_vc.ledger.apps import default_apps
     >>> sorted(app.name for app in default_apps())
-    ['authority']
+    ['authority', 'consent', 'mileage', 'status', 'voting']
 """
 
 from __future__ import annotations

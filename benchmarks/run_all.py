@@ -1,0 +1,150 @@
+"""Run every benchmark and write one report (markdown and JSON) naming the machine.
+
+Usage: ``python benchmarks/run_all.py [--quick] [--out benchmarks/report]``
+
+Each ``benchmarks/bench_*.py`` runs in its own process with ``--json`` (so one benchmark's
+caches and allocations cannot flatter the next), one after another (never two at once: they
+compare against raw floors measured in the same run, and a second process would skew both).
+``--quick`` passes each script's small-size arguments, for a smoke run; a report meant to be
+read is a full run. The report records the machine (CPU model, cores, memory, OS, Python),
+the date, each benchmark's figures and the ratios to the floors it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+#: Arguments for a quick smoke run, per script (scripts not named run with their defaults).
+QUICK: dict[str, list[str]] = {
+    "bench_credentials.py": ["--seconds", "0.6"],
+    "bench_jose.py": ["--seconds", "0.3"],
+    "bench_ledger.py": ["--appends", "300", "--proof-size", "20000", "--audit-size", "2000"],
+}
+
+
+def machine() -> dict[str, Any]:
+    """Describe the machine: CPU model, logical cores, memory, OS and Python."""
+    cpu = platform.processor() or platform.machine()
+    memory = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) // 1024 // 1024} GiB"
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def run(script: Path, quick: bool) -> dict[str, Any]:
+    """Run one benchmark script with --json; return its figures and wall time."""
+    args = [sys.executable, str(script), "--json", *(QUICK.get(script.name, []) if quick else [])]
+    started = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603 - our own scripts
+    elapsed = time.perf_counter() - started
+    entry: dict[str, Any] = {"seconds": round(elapsed, 1), "exit": done.returncode}
+    try:
+        entry["report"] = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        entry["output"] = done.stdout[-4000:]
+    if done.returncode != 0:
+        entry["stderr"] = done.stderr[-4000:]
+    return entry
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, child in value.items():
+            out.update(_flat(child, f"{prefix}{key}." if isinstance(child, dict) else prefix + key))
+        return out
+    return {prefix: value} if isinstance(value, int | float | str) else {}
+
+
+def _figures(report: Any) -> dict[str, Any]:
+    if isinstance(report, dict):
+        for key in ("results", "figures"):
+            if isinstance(report.get(key), dict):
+                return _flat(report[key])
+        return _flat({k: v for k, v in report.items() if k not in ("machine", "python")})
+    return {}
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """Render the report as markdown: the machine, then one table per benchmark."""
+    m = report["machine"]
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Measured {report['date']} on {m['cpu']} ({m['cores']} logical cores, "
+        f"{m['memory']}), {m['os']}, Python {m['python']}"
+        + (" — quick smoke run, not for quoting." if report["quick"] else "."),
+        "",
+        "Each benchmark prints its figures beside the raw floor measured in the same run "
+        "(see each script's docstring for what the floor is). Regenerate with "
+        "`python benchmarks/run_all.py`.",
+    ]
+    for name, entry in report["benchmarks"].items():
+        lines += ["", f"## {name}", "", f"Wall time {entry['seconds']} s, exit {entry['exit']}."]
+        figures = _figures(entry.get("report"))
+        if figures:
+            lines += ["", "| figure | value |", "|---|---:|"]
+            for key, value in figures.items():
+                shown = f"{value:,.2f}" if isinstance(value, float) else f"{value}"
+                lines.append(f"| {key} | {shown} |")
+        elif "output" in entry:
+            lines += ["", "```", entry["output"].strip(), "```"]
+        if entry["exit"] != 0:
+            lines += ["", "```", entry.get("stderr", "").strip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    """Run everything and write ``<out>.md`` and ``<out>.json``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--out", default=str(HERE / "report"), help="path without extension")
+    parser.add_argument("--only", nargs="*", help="script names to run (default: all)")
+    args = parser.parse_args()
+    scripts = sorted(HERE.glob("bench_*.py"))
+    if args.only:
+        scripts = [s for s in scripts if s.name in args.only or s.stem in args.only]
+    report: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "quick": args.quick,
+        "benchmarks": {},
+    }
+    for script in scripts:
+        print(f"running {script.name} ...", file=sys.stderr, flush=True)
+        report["benchmarks"][script.stem] = run(script, args.quick)
+    out = Path(args.out)
+    out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
+    failed = [name for name, entry in report["benchmarks"].items() if entry["exit"] != 0]
+    print(f"wrote {out}.md and {out}.json; failed: {failed or 'none'}", file=sys.stderr)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
