@@ -50,9 +50,21 @@ RECEIPT_VERSION: Final = 1
 _MAX_RECEIPT_BYTES: Final = 600 * 1024
 
 
+def new_id(size: int) -> str:
+    """Return ``size`` random bytes as base64url that never begins with ``-``.
+
+    Ids are typed as command-line arguments, where a leading ``-`` reads as an option; a
+    draw that starts with one is redrawn (the id keeps its length and format).
+    """
+    while True:
+        value = b64url_encode(secrets.token_bytes(size))
+        if not value.startswith("-"):
+            return value
+
+
 def new_consent_id() -> str:
     """Return a fresh consent id: 128 random bits, 22 base64url characters."""
-    return b64url_encode(secrets.token_bytes(16))
+    return new_id(16)
 
 
 def nonce_hash(nonce: str) -> str:

@@ -48,14 +48,12 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from seoul_vc import _json
-from seoul_vc._encoding import b64url_encode
 from seoul_vc._json import JSONObject, JSONValue
 from seoul_vc.clock import Clock, SystemClock
 from seoul_vc.credentials import StatusSource, TrustPolicy, Verifier, sd_jwt
@@ -89,6 +87,7 @@ from seoul_vc.wallet.consent import (
     ViewReceipt,
     credential_ref,
     new_consent_id,
+    new_id,
     nonce_hash,
 )
 from seoul_vc.wallet.history import GENESIS_HEAD, LEDGER_TYPE_OF, HistoryEvent, chain_next
@@ -319,7 +318,7 @@ class WalletService:
         consents: Sequence[tuple[str, JSONObject]],
         events: Sequence[JSONObject],
     ) -> CitizenWallet:
-        wallet_id = b64url_encode(secrets.token_bytes(12))
+        wallet_id = new_id(12)
         key = DataKey.generate()
         wrapped = self._master.wrap(key.secret, context=wallet_id)
         verifier = key.seal(
@@ -437,7 +436,7 @@ class WalletService:
         vct = str(payload.get("vct", ""))
         ctype = find_by_vct(vct)
         held = HeldCredential(
-            id=b64url_encode(secrets.token_bytes(9)),
+            id=new_id(9),
             type=ctype.name if ctype is not None else vct,
             vct=vct,
             issuer=str(payload.get("iss", "")),

@@ -99,3 +99,11 @@ def test_kid_of_another_did_is_refused() -> None:
     with pytest.raises(SeoulVCError) as caught:
         open_request(token, now=NOW)
     assert caught.value.code == Code.DID_MISMATCH
+
+
+def test_ids_never_start_with_a_dash() -> None:
+    """Ids are typed on command lines, where a leading '-' would read as an option."""
+    from seoul_vc.wallet.consent import new_consent_id, new_id
+
+    assert all(not new_id(3).startswith("-") for _ in range(3000))
+    assert all(len(new_consent_id()) == 22 for _ in range(100))
