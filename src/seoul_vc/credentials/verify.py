@@ -572,7 +572,7 @@ class Verifier:
             did = _did_of(kid)
             if did != issuer:
                 raise VerificationError(Code.ISSUER_MISMATCH, "kid is not a key of the issuer")
-            key = _self_certifying_key(kid)
+            key = self_certifying_key(kid)
             if key is not None:
                 return key
             method = resolve_verification_method(kid, resolver=self._resolver)
@@ -599,7 +599,7 @@ class Verifier:
         kid = jws.kid
         if kid is None or _did_of(kid) != holder:
             raise VerificationError(Code.DID_MISMATCH, "kid is not a key of the holder")
-        key = _self_certifying_key(kid)
+        key = self_certifying_key(kid)
         if key is not None:
             return key
         return resolve_verification_method(
@@ -653,10 +653,6 @@ class Verifier:
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-# did:key and did:jwk keys are a pure function of the DID URL: cache them.
-_self_certifying_key = lru_cache(maxsize=1024)(self_certifying_key)
 
 
 @lru_cache(maxsize=1024)
