@@ -9,8 +9,6 @@ wait for the same moment, then ask for a view of the same consent.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -28,7 +26,6 @@ from wallet_world import ORIGIN, World
 pytestmark = pytest.mark.slow
 
 VIEWER = Path(__file__).with_name("wallet_viewer.py")
-PG_DSN_VARIABLE = "SEOUL_VC_TEST_PG_DSN"
 PROCESSES, THREADS_EACH, PARENT_THREADS = 4, 10, 10
 ATTEMPTS = PROCESSES * THREADS_EACH + PARENT_THREADS
 
@@ -39,17 +36,8 @@ def urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, 
     if request.param == "sqlite":
         yield f"sqlite:{tmp_path / 'ledger.db'}", f"sqlite:{tmp_path / 'wallet.db'}"
         return
-    dsn = os.environ.get(PG_DSN_VARIABLE)
-    if not dsn:
-        pytest.skip("PostgreSQL tests need SEOUL_VC_TEST_PG_DSN (set by .ci/run)")
-    import psycopg
-
-    schema = f"test_{secrets.token_hex(6)}"
-    url = f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
+    url = request.getfixturevalue("pg_schema_url")
     yield url, url
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SET lock_timeout = '10s'")
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def test_fifty_concurrent_views_of_a_three_view_consent(

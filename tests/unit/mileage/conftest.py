@@ -9,8 +9,6 @@ are citizens whose accounts are the did:key of their wallet keys.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +20,6 @@ from seoul_vc import FixedClock, Ledger, PrivateKey
 from seoul_vc.ledger.entry import signer_did
 from seoul_vc.mileage import MileageAccounts
 
-PG_DSN_VARIABLE = "SEOUL_VC_TEST_PG_DSN"
-PG_SKIP_REASON = "PostgreSQL tests need SEOUL_VC_TEST_PG_DSN (set by .ci/run)"
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -32,16 +27,7 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:{tmp_path / 'ledger.db'}"
         return
-    dsn = os.environ.get(PG_DSN_VARIABLE)
-    if not dsn:
-        pytest.skip(PG_SKIP_REASON)
-    import psycopg
-
-    schema = f"test_{secrets.token_hex(6)}"
-    yield f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SET lock_timeout = '10s'")
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    yield request.getfixturevalue("pg_schema_url")
 
 
 @pytest.fixture

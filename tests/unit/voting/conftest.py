@@ -11,14 +11,13 @@ key and returns it.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from voting_civic import PG_DSN_VARIABLE, PG_SKIP_REASON, RULE, Civic
+from voting_civic import RULE, Civic
 
 from seoul_vc import FixedClock, Issuer, Ledger, PrivateKey, TrustRegistry, Verifier
 from seoul_vc.ledger.entry import signer_did
@@ -31,16 +30,7 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:{tmp_path / 'ledger.db'}"
         return
-    dsn = os.environ.get(PG_DSN_VARIABLE)
-    if not dsn:
-        pytest.skip(PG_SKIP_REASON)
-    import psycopg
-
-    schema = f"test_{secrets.token_hex(6)}"
-    yield f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SET lock_timeout = '10s'")
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    yield request.getfixturevalue("pg_schema_url")
 
 
 @pytest.fixture

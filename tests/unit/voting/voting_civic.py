@@ -18,8 +18,6 @@ from seoul_vc.credentials.schemas import example_subject
 from seoul_vc.ledger.entry import signer_did
 from seoul_vc.voting import Poll, Registrar, Registration, open_poll
 
-PG_DSN_VARIABLE = "SEOUL_VC_TEST_PG_DSN"
-PG_SKIP_REASON = "PostgreSQL tests need SEOUL_VC_TEST_PG_DSN (set by .ci/run)"
 RULE = {
     "all": [
         {"claim": "address.district", "in": ["마포구", "서대문구"]},
