@@ -23,6 +23,7 @@ from seoul_vc_cli import (
     ledger_cmd,
     mileage_cmd,
     request_cmd,
+    serve_cmd,
     status_cmd,
     vote_cmd,
     wallet_cmd,
@@ -57,6 +58,8 @@ app.command("issue")(cred_cmd.issue_cmd)
 app.command("present")(cred_cmd.present_cmd)
 app.command("verify")(cred_cmd.verify_cmd)
 app.command("demo")(demo.demo)
+app.command("serve")(serve_cmd.serve)
+app.command("serve-init")(serve_cmd.serve_init)
 
 
 def _report(error: dict[str, object], exit_code: int) -> int:

@@ -228,6 +228,11 @@ class Code(StrEnum):
     """The wallet's data key is wrapped by another master key than the one configured."""
     VAULT_RECORD_CORRUPT = "vault_record_corrupt"
     """An encrypted vault record fails its integrity check, or was moved or truncated."""
+    # -- HTTP service -------------------------------------------------------------------------
+    UNAUTHORIZED = "unauthorized"
+    """The request lacks valid credentials for this endpoint (HTTP 401, one opaque code)."""
+    RATE_LIMITED = "rate_limited"
+    """Too many failed attempts from this client: wait ``retry_after`` seconds (HTTP 429)."""
     # -- configuration ------------------------------------------------------------------------
     BAD_ARGUMENT = "bad_argument"
     """A caller-supplied argument or setting is invalid."""
@@ -434,6 +439,8 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.UNLOCK_FAILED: PolicyError,
     Code.MASTER_KEY_MISMATCH: ConfigurationError,
     Code.VAULT_RECORD_CORRUPT: StorageError,
+    Code.UNAUTHORIZED: PolicyError,
+    Code.RATE_LIMITED: PolicyError,
     Code.BAD_ARGUMENT: ConfigurationError,
     Code.UNREADABLE_INPUT: ConfigurationError,
     Code.NOT_FOUND: NotFoundError,

@@ -1,0 +1,250 @@
+"""HTTP plumbing shared by every route module: bounded bodies, strict forms, auth, replies.
+
+Room: service (surface). Nothing here decides anything the library does not: it turns
+requests into library calls and library results and errors into responses.
+
+* Bodies are read with a hard bound (:func:`read_body`); JSON goes through the library's
+  strict parser (duplicate keys, depth and size refused); ``application/x-www-form-urlencoded``
+  bodies (OAuth 2.0 token requests, OpenID4VP ``direct_post``) are parsed strictly: a
+  repeated parameter, bad percent-encoding or non-UTF-8 text is refused (RFC 6749 §3.1:
+  "Request and response parameters MUST NOT be included more than once").
+* Agency systems authenticate with bearer tokens (RFC 6750 §2.1) whose SHA-256 digests,
+  never the tokens, are in the service configuration; comparison is constant-time.
+* Every JSON reply carries ``Cache-Control: no-store`` unless a route says otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Final
+from urllib.parse import unquote_to_bytes
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from seoul_vc import _json
+from seoul_vc._json import JSONObject, JSONValue
+from seoul_vc.errors import Code, MalformedInputError, PolicyError
+
+__all__ = [
+    "FailureLimiter",
+    "client_key",
+    "json_response",
+    "read_body",
+    "read_form",
+    "read_json",
+    "require_bearer",
+    "token_digest",
+]
+
+JSON_TYPE: Final = "application/json"
+FORM_TYPE: Final = "application/x-www-form-urlencoded"
+_MAX_FORM_FIELDS: Final = 32
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """Read the request body, refusing more than ``max_bytes`` (streamed, never buffered past).
+
+    Raises:
+        MalformedInputError: ``too_large`` past the bound.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isascii() or not declared.isdigit()):
+        raise MalformedInputError(Code.MALFORMED, "Content-Length is not a number")
+    if declared is not None and int(declared) > max_bytes:
+        raise MalformedInputError(Code.TOO_LARGE, "request body too large", limit=max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise MalformedInputError(Code.TOO_LARGE, "request body too large", limit=max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def read_json(request: Request, max_bytes: int, *, max_depth: int = 16) -> JSONObject:
+    """Read a JSON object body (``application/json``), strictly and within bounds.
+
+    Raises:
+        MalformedInputError: wrong media type, size, depth, duplicate keys, not an object.
+    """
+    if _media_type(request) != JSON_TYPE:
+        raise MalformedInputError(Code.MALFORMED, "the body must be application/json")
+    body = await read_body(request, max_bytes)
+    return _json.loads_object(body, max_bytes=max_bytes, max_depth=max_depth, what="request body")
+
+
+async def read_form(request: Request, max_bytes: int) -> dict[str, str]:
+    """Read an ``application/x-www-form-urlencoded`` body strictly (see the module docstring).
+
+    Raises:
+        MalformedInputError: wrong media type, size, a repeated or empty name, bad encoding.
+    """
+    if _media_type(request) != FORM_TYPE:
+        raise MalformedInputError(Code.MALFORMED, f"the body must be {FORM_TYPE}")
+    body = await read_body(request, max_bytes)
+    return parse_form(body)
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """Parse form-encoded bytes (WHATWG urlencoded) refusing repeats and bad encodings.
+
+    >>> parse_form(b"grant_type=a%3Ab&tx_code=12+34")
+    {'grant_type': 'a:b', 'tx_code': '12 34'}
+    """
+    fields: dict[str, str] = {}
+    if not body:
+        return fields
+    for part in body.split(b"&"):
+        if not part:
+            continue
+        name_raw, _, value_raw = part.partition(b"=")
+        name, value = _form_text(name_raw), _form_text(value_raw)
+        if not name:
+            raise MalformedInputError(Code.MALFORMED, "a form field has no name")
+        if name in fields:
+            raise MalformedInputError(Code.MALFORMED, "a form field is repeated", field=name[:64])
+        fields[name] = value
+        if len(fields) > _MAX_FORM_FIELDS:
+            raise MalformedInputError(Code.TOO_LARGE, "too many form fields")
+    return fields
+
+
+def _form_text(raw: bytes) -> str:
+    if not raw.isascii():
+        raise MalformedInputError(Code.INVALID_ENCODING, "form bodies are percent-encoded ASCII")
+    plus = raw.replace(b"+", b" ")
+    # Every '%' must start a two-hex-digit escape (unquote would pass "%zz" through).
+    index = plus.find(b"%")
+    while index != -1:
+        escape = plus[index + 1 : index + 3]
+        if len(escape) != 2 or not all(c in b"0123456789abcdefABCDEF" for c in escape):
+            raise MalformedInputError(Code.INVALID_ENCODING, "bad percent-encoding in a form")
+        index = plus.find(b"%", index + 3)
+    try:
+        return unquote_to_bytes(plus).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedInputError(Code.INVALID_ENCODING, "form text is not UTF-8") from exc
+
+
+def json_response(
+    body: JSONValue,
+    status: int = 200,
+    *,
+    headers: Mapping[str, str] | None = None,
+    media_type: str = JSON_TYPE,
+) -> Response:
+    """A JSON reply in the library's canonical encoding, ``no-store`` unless overridden."""
+    out = {"cache-control": "no-store"}
+    out.update(headers or {})
+    return Response(_json.dumps(body), status_code=status, media_type=media_type, headers=out)
+
+
+def token_digest(token: str) -> str:
+    """The configuration form of an API token: ``sha256:`` and the hex digest of its text.
+
+    >>> token_digest("secret")[:15]
+    'sha256:2bb80d53'
+    """
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def bearer_token(request: Request) -> str | None:
+    """The RFC 6750 §2.1 bearer token of a request, or None."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token or " " in token.strip():
+        return None
+    return token.strip()
+
+
+def require_bearer(request: Request, digests: Iterable[str]) -> str:
+    """Check the request's bearer token against configured digests; return its digest.
+
+    Raises:
+        PolicyError: ``unauthorized`` for a missing or unknown token (one opaque code).
+    """
+    token = bearer_token(request)
+    if token is None or len(token) > 512:
+        raise PolicyError(Code.UNAUTHORIZED, "a valid bearer token is required")
+    digest = token_digest(token)
+    found = False
+    for known in digests:
+        found |= hmac.compare_digest(digest, known)
+    if not found:
+        raise PolicyError(Code.UNAUTHORIZED, "a valid bearer token is required")
+    return digest
+
+
+def client_key(request: Request) -> str:
+    """The key failures are counted under for a client: its peer address (not logged)."""
+    client = request.client
+    return client.host if client is not None else "unknown"
+
+
+class FailureLimiter:
+    """Counts failures per key in a sliding window; refuses a key past ``max_failures``.
+
+    Used for PIN tries per client (the library limits them per citizen): a client spraying
+    one PIN across many wallets is stopped here. In memory, per process.
+
+    >>> limiter = FailureLimiter(max_failures=2, window=60.0)
+    >>> limiter.check("a"); limiter.fail("a"); limiter.fail("a")
+    >>> limiter.blocked("a")
+    True
+    """
+
+    def __init__(self, *, max_failures: int, window: float, max_keys: int = 100_000) -> None:
+        self._max, self._window, self._max_keys = max_failures, window, max_keys
+        self._fails: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        kept = [t for t in self._fails.get(key, ()) if now - t < self._window]
+        if kept:
+            self._fails[key] = kept
+        else:
+            self._fails.pop(key, None)
+        return kept
+
+    def blocked(self, key: str) -> bool:
+        """Whether ``key`` has used up its failures in the window."""
+        with self._lock:
+            return len(self._recent(key, time.monotonic())) >= self._max
+
+    def check(self, key: str) -> None:
+        """Raise if ``key`` is blocked.
+
+        Raises:
+            PolicyError: ``rate_limited`` with the seconds to wait.
+        """
+        with self._lock:
+            now = time.monotonic()
+            recent = self._recent(key, now)
+            if len(recent) >= self._max:
+                wait = max(1, int(self._window - (now - recent[0])) + 1)
+                raise PolicyError(Code.RATE_LIMITED, "too many failures; wait", retry_after=wait)
+
+    def fail(self, key: str) -> None:
+        """Record one failure of ``key``."""
+        with self._lock:
+            now = time.monotonic()
+            if key not in self._fails and len(self._fails) >= self._max_keys:
+                # Bounded memory: forget the oldest keys first.
+                for old in list(self._fails)[: self._max_keys // 10]:
+                    del self._fails[old]
+            self._fails.setdefault(key, []).append(now)
+
+    def succeed(self, key: str) -> None:
+        """Forget ``key``'s failures."""
+        with self._lock:
+            self._fails.pop(key, None)

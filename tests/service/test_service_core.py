@@ -1,0 +1,104 @@
+"""The service's core on a real uvicorn server: problems, bounds, OpenAPI, DID document, logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+import pytest
+from live_service import LiveService
+
+from https_server import LocalCA
+from seoul_vc.did import CachingResolver, MethodResolver
+from seoul_vc.did.web import WebResolver
+from seoul_vc.errors import MalformedInputError
+from seoul_vc.service._http import parse_form
+
+
+def _problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"] == f"tag:seoul-vc,2026:error:{code}"
+    return body
+
+
+def test_health_and_unknown_routes(live_service: LiveService) -> None:
+    assert live_service.client.get("/health").json() == {"status": "ok", "ledger_size": 1}
+    _problem(live_service.client.get("/no/such/thing"), 404, "not_found")
+    _problem(live_service.client.delete("/health"), 405, "malformed")
+
+
+def test_oversized_bodies_are_refused_before_reading(live_service: LiveService) -> None:
+    limit = live_service.config.max_body_bytes
+    response = live_service.client.post("/health", content=b"x" * (limit + 1))
+    body = _problem(response, 413, "too_large")
+    assert body["details"] == {"limit": limit}
+
+
+def test_streamed_body_without_length_is_cut_off(live_service: LiveService) -> None:
+    limit = live_service.config.max_body_bytes
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(limit // 1024 + 2):
+            yield b"y" * 1024
+
+    response = live_service.client.post("/openapi.json", content=chunks())
+    # /openapi.json is GET-only: the route refuses with 405 or the bound with 413.
+    assert response.status_code in (405, 413)
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_openapi_document_describes_every_route(live_service: LiveService) -> None:
+    document = live_service.client.get("/openapi.json").json()
+    assert document["openapi"] == "3.1.0"
+    routes = {
+        route.path: set(route.methods or ()) - {"HEAD"}  # type: ignore[attr-defined]
+        for route in live_service.app.routes
+        if route.path != "/openapi.json"  # type: ignore[attr-defined]
+    }
+    described = {
+        path: {method.upper() for method in item} for path, item in document["paths"].items()
+    }
+    assert routes == described
+    for item in document["paths"].values():
+        for operation in item.values():
+            assert operation["operationId"]
+            assert operation["summary"]
+            assert operation["responses"]
+
+
+def test_did_document_resolves_over_did_web(live_service: LiveService, local_ca: LocalCA) -> None:
+    context = local_ca.client_context()
+    with WebResolver(ssl_context=context, unsafe_allow_private_addresses=True) as web:
+        doc = CachingResolver(MethodResolver(web=web)).resolve(live_service.service.did)
+    assert str(doc.id) == live_service.service.did
+    response = live_service.client.get("/.well-known/did.json")
+    assert response.headers["cache-control"] == "public, max-age=300"
+    assert response.headers["content-type"] == "application/did+json"
+
+
+def test_access_log_has_no_personal_data(
+    live_service: LiveService, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="seoul_vc.service"):
+        live_service.client.get("/no/such/wallet-abc123?pin=999999")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "seoul_vc.service"]
+    assert lines
+    assert lines[-1]["status"] == 404
+    assert lines[-1]["code"] == "not_found"
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "wallet-abc123" not in text
+    assert "999999" not in text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"a=1&a=2", b"a=%zz", b"a=%e9", b"=x", "a=\u00e9".encode()],
+)
+def test_forms_are_parsed_strictly(body: bytes) -> None:
+    with pytest.raises(MalformedInputError):
+        parse_form(body)
