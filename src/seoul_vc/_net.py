@@ -28,7 +28,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,7 +50,14 @@ from seoul_vc.errors import (
     UnavailableError,
 )
 
-__all__ = ["FETCH_ERRORS", "Fetched", "GuardedBackend", "GuardedFetcher", "check_public_address"]
+__all__ = [
+    "FETCH_ERRORS",
+    "Answer",
+    "Fetched",
+    "GuardedBackend",
+    "GuardedFetcher",
+    "check_public_address",
+]
 
 # -- the address guard -----------------------------------------------------------------------
 
@@ -407,8 +414,17 @@ class Fetched:
     media_type: str
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A POST's answer: its status, bounded body and declared media type (lowercase)."""
+
+    status: int
+    body: bytes
+    media_type: str
+
+
 class GuardedFetcher:
-    """HTTPS GETs that refuse private addresses, insecure transport and oversized bodies.
+    """HTTPS GETs and POSTs that refuse private addresses, insecure transport, big bodies.
 
     Thread-safe; keeps a small pool of keep-alive connections, so close it (or use it as a
     context manager) when done.
@@ -534,6 +550,57 @@ class GuardedFetcher:
         raise PolicyError(
             Code.INSECURE_TRANSPORT, f"too many {what} redirects", limit=self._max_redirects
         )
+
+    def post(
+        self,
+        url: str,
+        *,
+        body: bytes,
+        content_type: str,
+        accept: str,
+        max_bytes: int,
+        what: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """POST ``body`` to ``url`` once and return the answer, whatever its status.
+
+        Protocol clients (OAuth 2.0 token requests, OpenID4VP ``direct_post``) read error
+        bodies too, so every status is returned; redirects are never followed (a POST is
+        not replayed elsewhere). The same address, transport, deadline and size rules as
+        :meth:`get` apply.
+
+        Raises:
+            MalformedInputError: ``too_large``/``malformed`` for the answer's body.
+            PolicyError: ``address_refused``, ``insecure_transport`` (not HTTPS, userinfo).
+            UnavailableError: ``unavailable`` for transport failures and the deadline.
+            ConfigurationError: ``bad_argument`` once the fetcher is closed.
+        """
+        if self._client.is_closed:
+            raise ConfigurationError(Code.BAD_ARGUMENT, "the fetcher is closed")
+        token = _DEADLINE.set(time.monotonic() + self._timeout)
+        try:
+            target = httpx.URL(url)
+            if target.scheme != "https":
+                raise PolicyError(Code.INSECURE_TRANSPORT, f"a {what} is sent over HTTPS only")
+            if target.userinfo:
+                raise PolicyError(Code.INSECURE_TRANSPORT, f"a {what} URL may not carry userinfo")
+            sent = {"Accept": accept, "Content-Type": content_type, **(headers or {})}
+            request = self._client.build_request("POST", target, headers=sent, content=body)
+            response = self._client.send(request, stream=True)
+            try:
+                data = _read_body(response, max_bytes, what)
+                media_type = response.headers.get("content-type", "")
+                return Answer(
+                    response.status_code, data, media_type.split(";", 1)[0].strip().lower()
+                )
+            finally:
+                response.close()
+        except SeoulVCError:
+            raise
+        except FETCH_ERRORS as exc:
+            raise _unavailable(exc) from exc
+        finally:
+            _DEADLINE.reset(token)
 
     def close(self) -> None:
         """Close pooled connections; later :meth:`get` calls fail with ``bad_argument``."""

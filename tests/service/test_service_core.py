@@ -102,3 +102,33 @@ def test_access_log_has_no_personal_data(
 def test_forms_are_parsed_strictly(body: bytes) -> None:
     with pytest.raises(MalformedInputError):
         parse_form(body)
+
+
+def test_guarded_post_returns_any_status_and_refuses_plain_http(
+    live_service: LiveService,
+) -> None:
+    from seoul_vc.errors import PolicyError
+
+    fetcher = live_service.service.network.fetcher()
+    try:
+        answer = fetcher.post(
+            live_service.url + "/health",
+            body=b"{}",
+            content_type="application/json",
+            accept="application/json",
+            max_bytes=4096,
+            what="probe",
+        )
+        assert answer.status == 405
+        assert answer.media_type == "application/problem+json"
+        with pytest.raises(PolicyError):
+            fetcher.post(
+                live_service.url.replace("https", "http") + "/health",
+                body=b"",
+                content_type="application/json",
+                accept="application/json",
+                max_bytes=4096,
+                what="probe",
+            )
+    finally:
+        fetcher.close()
