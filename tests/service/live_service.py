@@ -1,14 +1,23 @@
-"""The handle of a running service under test (see conftest.py)."""
+"""A running service under test: its handle and the context manager that runs it."""
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import uvicorn
 from starlette.applications import Starlette
 
-from seoul_vc.service import Service, ServiceConfig
+from https_server import LocalCA
+from seoul_vc.service import Network, Service, ServiceConfig, create_app, init_config
 
 
 @dataclass
@@ -26,3 +35,64 @@ class LiveService:
     def agency(self, role: str) -> dict[str, str]:
         """Headers authenticating as the agency system of ``role`` (issuer, verifier)."""
         return {"authorization": f"Bearer {self.tokens[role]}"}
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        elif value is None:
+            base.pop(key, None)
+        else:
+            base[key] = value
+    return base
+
+
+@contextmanager
+def run_service(
+    folder: Path,
+    local_ca: LocalCA,
+    tokens: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Iterator[LiveService]:
+    """Run one service from a fresh deployment folder until the block ends."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    url = f"https://localhost:{port}"
+    path, tokens = init_config(folder, public_url=url, tokens=tokens)
+    doc = _merge(json.loads(path.read_text()), overrides)
+    path.write_text(json.dumps(doc))
+    config = ServiceConfig.load(path)
+    service = Service(
+        config,
+        network=Network(local_ca.client_context(), unsafe_allow_private_addresses=True),
+    )
+    try:
+        app = create_app(service)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                ssl_certfile=str(local_ca.cert_file),
+                ssl_keyfile=str(local_ca.key_file),
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+            )
+        )
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not server.started:
+                if time.monotonic() > deadline or not thread.is_alive():
+                    raise RuntimeError("the service did not start")
+                time.sleep(0.01)
+            with httpx.Client(base_url=url, verify=local_ca.client_context(), timeout=30) as client:
+                yield LiveService(url, service, client, tokens, folder, config, app)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+    finally:
+        sock.close()
+        service.close()

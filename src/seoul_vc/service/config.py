@@ -261,12 +261,17 @@ def _stores(doc: JSONObject, base: Path) -> dict[str, str]:
 
 
 def init_config(
-    folder: str | os.PathLike[str], *, public_url: str, origin: str | None = None
+    folder: str | os.PathLike[str],
+    *,
+    public_url: str,
+    origin: str | None = None,
+    tokens: dict[str, str] | None = None,
 ) -> tuple[Path, dict[str, str]]:
     """Write a new deployment folder: keys, master key, trust registry and config file.
 
     The service trusts its own issuer for every known credential type. Returns the config
-    path and the fresh API tokens per role (shown once; only digests are stored).
+    path and the API tokens per role (``issuer``, ``verifier``): fresh random ones unless
+    ``tokens`` gives them (shown once; only digests are stored).
 
     Raises:
         ConfigurationError: ``bad_argument`` if the folder already holds a config.
@@ -286,7 +291,9 @@ def init_config(
     os.chmod(master, 0o600)
     trust = {"issuers": [{"id": did, "types": sorted(CREDENTIAL_TYPES)}]}
     (root / "trust.json").write_text(json.dumps(trust, indent=2) + "\n", encoding="utf-8")
-    tokens = {role: secrets.token_urlsafe(32) for role in ("issuer", "verifier")}
+    tokens = {role: secrets.token_urlsafe(32) for role in ("issuer", "verifier")} | dict(
+        tokens or {}
+    )
     config = {
         "public_url": public_url.rstrip("/"),
         "data_dir": "data",
