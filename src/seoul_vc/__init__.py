@@ -3,7 +3,10 @@
 The public surface: keys, DIDs, errors, limits, clocks, credentials (:class:`Issuer`,
 :func:`present`, :class:`Verifier` with its :class:`VerificationReport`, and the
 :class:`TrustRegistry`), the :class:`Ledger` and its offline :class:`ProofBundle` (checked by
-:func:`verify_bundle`); the Citizen Card wallet joins as it lands. Advanced rooms —
+:func:`verify_bundle`), and — imported on first use, so ``import seoul_vc`` stays cheap — the
+rooms built on them: :class:`StatusRegistry` and :class:`StatusChecker` (revocation), the
+Citizen Card :class:`WalletService` and :class:`CitizenWallet`, :class:`Poll` (voting
+identity) and :class:`MileageAccounts`. Advanced rooms —
 :mod:`seoul_vc.jose` (compact JWS) and :mod:`seoul_vc.ledger.tlog` (Merkle proofs) — are
 importable but deliberately not re-exported: they are a hazmat layer.
 
@@ -14,6 +17,8 @@ Example:
     >>> str(seoul_vc.resolve(did).id) == did
     True
 """
+
+from typing import TYPE_CHECKING
 
 from seoul_vc.clock import Clock, FixedClock, SystemClock
 from seoul_vc.credentials import (
@@ -51,10 +56,40 @@ from seoul_vc.ledger.bundle import ProofBundle, verify_bundle
 from seoul_vc.ledger.log import Ledger
 from seoul_vc.limits import Limits
 
+if TYPE_CHECKING:  # the lazy names below, for type checkers
+    from seoul_vc.mileage import MileageAccounts
+    from seoul_vc.status import StatusChecker, StatusRegistry
+    from seoul_vc.voting import Poll
+    from seoul_vc.wallet import CitizenWallet, WalletService
+
 __version__ = "0.1.0"
+
+#: Public names of the upper rooms, imported on first access (PEP 562).
+_LAZY: dict[str, str] = {
+    "StatusRegistry": "seoul_vc.status",
+    "StatusChecker": "seoul_vc.status",
+    "WalletService": "seoul_vc.wallet",
+    "CitizenWallet": "seoul_vc.wallet",
+    "Poll": "seoul_vc.voting",
+    "MileageAccounts": "seoul_vc.mileage",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import an upper room's public class on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seoul_vc' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CachingResolver",
+    "CitizenWallet",
     "Clock",
     "Code",
     "ConfigurationError",
@@ -66,14 +101,18 @@ __all__ = [
     "Limits",
     "MalformedInputError",
     "MethodResolver",
+    "MileageAccounts",
     "NotFoundError",
     "PolicyError",
+    "Poll",
     "PrivateKey",
     "ProofBundle",
     "PublicKey",
     "Resolver",
     "SeoulVCError",
     "StateConflictError",
+    "StatusChecker",
+    "StatusRegistry",
     "StorageError",
     "SystemClock",
     "TrustRegistry",
@@ -82,6 +121,7 @@ __all__ = [
     "VerificationMethod",
     "VerificationReport",
     "Verifier",
+    "WalletService",
     "__version__",
     "did_jwk",
     "did_key",
