@@ -735,6 +735,45 @@ def _index_disclosures(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """An issued SD-JWT as its holder reads it to present it (see :func:`_held`)."""
+
+    issuer_jwt: str
+    typ: JSONValue
+    payload: JSONObject
+    by_digest: dict[str, Disclosure]
+    index: list[tuple[ClaimPath, Disclosure, Disclosure | None]]
+    parent_of: dict[str, Disclosure | None]
+
+
+@functools.lru_cache(maxsize=256)
+def _held(token: str, limits: Limits) -> _Held:
+    """Parse an issued SD-JWT for presenting, once per token.
+
+    A holder presents the same credential many times (each consented view is one); the
+    parse — payload, every disclosure decoded and hashed, the index of where each sits — is
+    a pure function of the token's text, so it is kept for the last 256 tokens. Nothing
+    here is trusted: the holder reads its own credential, and verifiers parse afresh. The
+    values are shared between calls and never mutated.
+
+    Raises:
+        ConfigurationError: ``bad_argument`` for a presentation (a token with a KB-JWT).
+        MalformedInputError: for a token that does not parse (errors are not cached).
+    """
+    parts = split(token, limits=limits)
+    if parts.kb_jwt is not None:
+        raise ConfigurationError(Code.BAD_ARGUMENT, "present from the issued SD-JWT, not a KB one")
+    jws = parse_compact(parts.issuer_jwt, limits=limits)
+    payload = _payload(jws, limits)
+    by_digest = {
+        d.digest: d for d in (Disclosure.decode(e, limits=limits) for e in parts.disclosures)
+    }
+    index = _index_disclosures(payload, by_digest)
+    parent_of = {d.digest: parent for _, d, parent in index}
+    return _Held(parts.issuer_jwt, jws.header.get("typ"), payload, by_digest, index, parent_of)
+
+
 def present(
     token: str,
     *,
@@ -762,19 +801,10 @@ def present(
             credential needs key binding and no holder key is given.
         MalformedInputError: for a token that does not parse.
     """
-    parts = split(token, limits=limits)
-    if parts.kb_jwt is not None:
-        raise ConfigurationError(Code.BAD_ARGUMENT, "present from the issued SD-JWT, not a KB one")
-    jws = parse_compact(parts.issuer_jwt, limits=limits)
-    payload = _payload(jws, limits)
-    typ = jws.header.get("typ")
-    prefix = next((p for t, p in (prefix_by_typ or {}).items() if typ_matches(typ, t)), ())
-    by_digest = {
-        d.digest: d for d in (Disclosure.decode(e, limits=limits) for e in parts.disclosures)
-    }
-    index = _index_disclosures(payload, by_digest)
+    held = _held(token, limits)
+    payload, by_digest, index, parent_of = held.payload, held.by_digest, held.index, held.parent_of
+    prefix = next((p for t, p in (prefix_by_typ or {}).items() if typ_matches(held.typ, t)), ())
     chosen: set[str] = set()
-    parent_of = {d.digest: parent for _, d, parent in index}
     for pattern in disclose:
         pattern = (*prefix, *pattern)
         hits, inside = _around(index, pattern)
@@ -788,7 +818,7 @@ def present(
                 chosen.add(node.digest)
                 node = parent_of.get(node.digest)
     kept = [d.encoded for d in by_digest.values() if d.digest in chosen]  # issuance order
-    signed_part = parts.issuer_jwt + "~" + "".join(e + "~" for e in kept)
+    signed_part = held.issuer_jwt + "~" + "".join(e + "~" for e in kept)
     if holder_key is None:
         if "cnf" in payload:
             raise ConfigurationError(
