@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -69,8 +70,13 @@ PLAIN_SD_JWT_VC_CLAIMS: Final = frozenset(
 _SUBJECT_ROOT: Final[dict[str, ClaimPath]] = {"vc+sd-jwt": ("credentialSubject",)}
 
 
+@functools.lru_cache(maxsize=1024)
 def did_of(key: PublicKey) -> str:
-    """Return the self-certifying DID of a key: did:key (Ed25519) or did:jwk (P-256)."""
+    """Return the self-certifying DID of a key: did:key (Ed25519) or did:jwk (P-256).
+
+    Cached per key (keys are immutable values): issuers name the same holders and
+    themselves again and again.
+    """
     return did_key(key) if key.alg is KeyAlgorithm.EDDSA else did_jwk(key)
 
 

@@ -195,12 +195,6 @@ class Disclosure:
         return cls(encoded=encoded, salt=salt, name=name, value=array[-1], digest=_digest(encoded))
 
 
-def _decoy() -> str:
-    # RFC 9901 §4.2.5: a decoy is the digest of a random value, indistinguishable from a
-    # real digest.
-    return b64url_encode(hashlib.sha256(secrets.token_bytes(SALT_BYTES)).digest())
-
-
 def _matches(pattern: ClaimPath, path: ClaimPath) -> bool:
     if len(pattern) != len(path):
         return False
@@ -264,6 +258,23 @@ class _Concealer:
         self.used = [False] * len(disclosable)
         self.decoys = decoys
         self.disclosures: list[Disclosure] = []
+        # Salts and decoy seeds come from one CSPRNG read per 32 of them, not one each.
+        self._pool = b""
+
+    def _random(self) -> bytes:
+        if not self._pool:
+            self._pool = secrets.token_bytes(SALT_BYTES * 32)
+        out, self._pool = self._pool[:SALT_BYTES], self._pool[SALT_BYTES:]
+        return out
+
+    def _disclose(self, name: str | None, value: JSONValue) -> Disclosure:
+        disclosure = Disclosure.create(name, value, salt=b64url_encode(self._random()))
+        self.disclosures.append(disclosure)
+        return disclosure
+
+    def _decoy(self) -> str:
+        # RFC 9901 §4.2.5: the digest of a random value, indistinguishable from a real one.
+        return b64url_encode(hashlib.sha256(self._random()).digest())
 
     def _decoy_count(self) -> int:
         return secrets.randbelow(3) + 1 if self.decoys is None else self.decoys
@@ -295,13 +306,11 @@ class _Concealer:
                     continue
                 processed = self._child(below, child, bool(below.ends))
                 if below.ends:
-                    disclosure = Disclosure.create(name, processed)
-                    self.disclosures.append(disclosure)
-                    digests.append(disclosure.digest)
+                    digests.append(self._disclose(name, processed).digest)
                 else:
                     out[name] = processed
             if digests:
-                digests.extend(_decoy() for _ in range(self._decoy_count()))
+                digests.extend(self._decoy() for _ in range(self._decoy_count()))
                 out["_sd"] = sorted(digests)  # sorted: the order reveals nothing (§4.2.4.1)
             return out
         if isinstance(value, list):
@@ -317,9 +326,7 @@ class _Concealer:
                 merged = hits[0] if len(hits) == 1 else _merged(hits)
                 processed = self._child(merged, child, bool(merged.ends))
                 if merged.ends:
-                    disclosure = Disclosure.create(None, processed)
-                    self.disclosures.append(disclosure)
-                    items.append({"...": disclosure.digest})
+                    items.append({"...": self._disclose(None, processed).digest})
                 else:
                     items.append(processed)
             return items
