@@ -22,6 +22,7 @@ from seoul_vc.status import DirectorySource, StatusChecker, StatusRegistry
 STATUS_BASE = "https://status.mois.example/lists"
 
 
+# --8<-- [start:verifier]
 def verify_income(
     folder: Path, issuer: seoul_vc.Issuer, token: str, wallet: seoul_vc.PrivateKey
 ) -> None:
@@ -38,17 +39,23 @@ def verify_income(
     report = verifier.check(shown, aud="did:web:housing.example", nonce=nonce)
     outcome = "accepted" if report.ok else f"refused: {report.error.code if report.error else '?'}"
     print(f"  verifier: income credential {outcome} {report.claims or ''}")
+    # --8<-- [end:verifier]
 
 
 def main(folder: Path) -> None:
     """Set up the agency, issue two credentials with status entries, publish, revoke one."""
+    # --8<-- [start:setup]
     key_file = folder / "mois.jwk"
     seoul_vc.PrivateKey.generate("EdDSA").save(key_file)
     issuer = seoul_vc.Issuer(seoul_vc.PrivateKey.load(key_file))
     print(f"issuing agency {issuer.did[:40]}...")
+    # --8<-- [end:setup]
 
+    # --8<-- [start:registry]
     registry = StatusRegistry(f"sqlite:{folder / 'status.db'}", issuer=issuer, base_url=STATUS_BASE)
+    # --8<-- [end:registry]
     try:
+        # --8<-- [start:issue]
         residency_slot, income_slot = registry.allocate_many("dc+sd-jwt", 2)
         wallet = seoul_vc.PrivateKey.generate("ES256")  # the citizen's wallet key
         residency = issuer.issue(
@@ -65,15 +72,20 @@ def main(folder: Path) -> None:
         )
         print(f"issued ResidencyCredential ({len(residency)} bytes), status {residency_slot.index}")
         print(f"issued IncomeCredential ({len(income)} bytes), status {income_slot.index}")
+        # --8<-- [end:issue]
 
+        # --8<-- [start:publish]
         written = registry.write_to(folder / "status", registry.publish(everything=True))
         print(f"published {len(written)} status list file(s) under {folder / 'status'}")
         verify_income(folder, issuer, income, wallet)
+        # --8<-- [end:publish]
 
+        # --8<-- [start:revoke]
         registry.revoke(income_slot)
         registry.write_to(folder / "status", registry.publish())
         print(f"revoked the income credential (list value {registry.status_of(income_slot).name})")
         verify_income(folder, issuer, income, wallet)
+        # --8<-- [end:revoke]
     finally:
         registry.close()
 

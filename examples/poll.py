@@ -29,13 +29,16 @@ RULE = {"claim": "address.district", "in": ["마포구", "서대문구"]}
 
 def main(folder: Path) -> None:
     """Run one poll on a SQLite ledger in ``folder``."""
+    # --8<-- [start:keys]
     operator, proposer, registrar_key = (seoul_vc.PrivateKey.generate() for _ in range(3))
     ministry = seoul_vc.Issuer(seoul_vc.PrivateKey.generate())
     trust = seoul_vc.TrustRegistry.from_json(
         {"issuers": [{"id": ministry.did, "types": ["ResidencyCredential"]}]}
     )
     ledger = seoul_vc.Ledger.open(f"sqlite:{folder / 'ledger.db'}")
+    # --8<-- [end:keys]
     try:
+        # --8<-- [start:genesis]
         ledger.genesis(
             origin="vote.seoul.example/mapo",
             operator=operator,
@@ -44,11 +47,15 @@ def main(folder: Path) -> None:
                 signer_did(registrar_key.public_key): ["voting.register"],
             },
         )
+        # --8<-- [end:genesis]
+        # --8<-- [start:registrar]
         registrar = Registrar(
             registrar_key,
             nullifier_secret=secrets.token_bytes(32),
             verifier=seoul_vc.Verifier(trust=trust),
         )
+        # --8<-- [end:registrar]
+        # --8<-- [start:open]
         now = datetime.now(UTC)
         poll = open_poll(
             ledger,
@@ -62,7 +69,9 @@ def main(folder: Path) -> None:
             registrar=registrar.did,
         )
         print(f"proposer opened {poll.poll_id!r}: {poll.question} {list(poll.options)}")
+        # --8<-- [end:open]
 
+        # --8<-- [start:register]
         phone = seoul_vc.PrivateKey.generate("ES256")  # the citizen's wallet key
         residency = ministry.issue(
             "ResidencyCredential", example_subject("residency"), holder=phone.public_key
@@ -84,6 +93,8 @@ def main(folder: Path) -> None:
         voter_key = seoul_vc.PrivateKey.generate()
         register(voter_key)
         print("citizen registered with a fresh voter key")
+        # --8<-- [end:register]
+        # --8<-- [start:cast]
         receipt = cast(ledger, voter_key, POLL, "yes")
         print(f"ballot cast: 'yes' at ledger index {receipt.index}")
         for what, attempt in (
@@ -94,13 +105,16 @@ def main(folder: Path) -> None:
                 attempt()
             except seoul_vc.SeoulVCError as exc:
                 print(f"{what}: refused, {exc.code}")
+                # --8<-- [end:cast]
 
+        # --8<-- [start:observe]
         observed = recount(ledger, POLL)  # the observer: from the log alone
         print(f"observer's recount: {dict(zip(observed.options, observed.counts, strict=True))}")
         final = close(ledger, proposer, POLL)
         live = tally(ledger, POLL)
         agrees = live.counts == observed.counts
         print(f"closed: {final.ballots} ballot(s); live tally agrees: {agrees}")
+        # --8<-- [end:observe]
     finally:
         ledger.close()
 

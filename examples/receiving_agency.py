@@ -38,6 +38,7 @@ PIN = "482913"
 
 def main(folder: Path) -> None:
     """Sign a request, receive a consented view and check it with its ledger receipt."""
+    # --8<-- [start:city]
     # The city's side: the ministry's trust entry, the ledger and the citizen's wallet.
     ministry = seoul_vc.Issuer(seoul_vc.PrivateKey.generate())
     trust = seoul_vc.TrustRegistry.from_json(
@@ -53,12 +54,16 @@ def main(folder: Path) -> None:
         trust=trust,
         log_signer=log,
     )
+    # --8<-- [end:city]
     try:
+        # --8<-- [start:wallet]
         wallet = service.create(PIN)
         residency = example_subject("residency")
         holder = wallet.holder_public_key
         wallet.receive(ministry.issue("ResidencyCredential", residency, holder=holder))
+        # --8<-- [end:wallet]
 
+        # --8<-- [start:office]
         # The housing office: its key, its DID and a verifier that trusts the ministry.
         office_key = seoul_vc.PrivateKey.generate("EdDSA")
         office_did = signer_did(office_key.public_key)
@@ -74,13 +79,17 @@ def main(folder: Path) -> None:
             return create_request(
                 office_key, nonce=nonce, purpose=purpose, credentials=(query,), iat=now
             ), nonce
+            # --8<-- [end:office]
 
+        # --8<-- [start:consent]
         token, _ = request()
         print(f"housing office {office_did[:32]}... signed a request ({len(token)} bytes)")
         expires = datetime.now(UTC) + timedelta(days=7)
         consent = wallet.grant(PIN, token, max_views=1, expires_at=expires).consent_id
         print(f"citizen consented: one view, consent {consent[:12]}...")
+        # --8<-- [end:consent]
 
+        # --8<-- [start:check]
         token, nonce = request()
         shown = wallet.view(consent, token)
         for attempt in ("checked", "replayed"):  # the second time, the nonce is spent
@@ -103,6 +112,7 @@ def main(folder: Path) -> None:
             print(
                 f"view receipt: view {checked.view.view} of {checked.view.max_views}, on the ledger"
             )
+            # --8<-- [end:check]
     finally:
         service.close()
         ledger.close()

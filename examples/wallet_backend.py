@@ -30,6 +30,7 @@ PIN = "482913"
 
 def main(folder: Path) -> None:
     """Run a citizen's wallet through its whole life on SQLite files in ``folder``."""
+    # --8<-- [start:service]
     ministry = seoul_vc.Issuer(seoul_vc.PrivateKey.generate())
     trust = seoul_vc.TrustRegistry.from_json(
         {"issuers": [{"id": ministry.did, "types": ["ResidencyCredential"]}]}
@@ -44,7 +45,9 @@ def main(folder: Path) -> None:
         trust=trust,
         log_signer=NoteSigner(ORIGIN, seoul_vc.PrivateKey.generate()),
     )
+    # --8<-- [end:service]
     try:
+        # --8<-- [start:receive]
         wallet = service.create(PIN)
         print(f"wallet created; holder {wallet.holder_did[:36]}...")
         token = ministry.issue(
@@ -52,7 +55,9 @@ def main(folder: Path) -> None:
         )
         held = wallet.receive(token)
         print(f"received {held.type} from {held.issuer[:28]}... (checked, stored encrypted)")
+        # --8<-- [end:receive]
 
+        # --8<-- [start:request]
         verifier_key = seoul_vc.PrivateKey.generate("EdDSA")
         query = CredentialQuery(
             id="residency",
@@ -72,6 +77,8 @@ def main(folder: Path) -> None:
         asked = service.open_request(request())
         paths = [".".join(map(str, p)) for q in asked.credentials for p in q.claims]
         print(f"request shown to the citizen: {asked.purpose!r} asks {', '.join(paths)}")
+        # --8<-- [end:request]
+        # --8<-- [start:grant]
         grant = wallet.grant(
             PIN,
             request(),
@@ -80,7 +87,9 @@ def main(folder: Path) -> None:
             expires_at=datetime.now(UTC) + timedelta(days=30),
         )
         print("citizen consented to address.district and ageOver19, 2 views")
+        # --8<-- [end:grant]
 
+        # --8<-- [start:view]
         shown = wallet.view(grant.consent_id, request())
         where = f"receipt: ledger entry {shown.receipt.view.index}"
         print(f"view {shown.view} of {shown.max_views} served, {where}")
@@ -89,9 +98,12 @@ def main(folder: Path) -> None:
             wallet.view(grant.consent_id, request())
         except seoul_vc.SeoulVCError as exc:
             print(f"view after withdrawal: refused, {exc.code}")
+            # --8<-- [end:view]
 
+        # --8<-- [start:history]
         for event in wallet.history(PIN):
             print(f"  history {event.seq}: {event.kind} {event.details.get('reason', '')}")
+            # --8<-- [end:history]
     finally:
         service.close()
         ledger.close()

@@ -25,6 +25,7 @@ from seoul_vc.ledger.witness import Witness
 ORIGIN = "ledger.seoul.example/city"
 
 
+# --8<-- [start:grow]
 def grow(ledger: seoul_vc.Ledger, operator: seoul_vc.PrivateKey, count: int) -> None:
     """Append ``count`` authority grants signed by the operator."""
     for _ in range(count):
@@ -33,15 +34,19 @@ def grow(ledger: seoul_vc.Ledger, operator: seoul_vc.PrivateKey, count: int) -> 
             "record_types": ["credential.ResidencyCredential"],
         }
         ledger.append(sign_entry("authority.grant", body, operator, time=int(time.time())))
+        # --8<-- [end:grow]
 
 
 def main(folder: Path) -> None:
     """Cosign two checkpoints of one log, refuse a fork's, check a bundle offline."""
+    # --8<-- [start:log]
     operator = seoul_vc.PrivateKey.generate()
     log_key = NoteSigner(ORIGIN, operator)
     ledger = seoul_vc.Ledger.open(f"sqlite:{folder / 'ledger.db'}")
     fork = seoul_vc.Ledger.open(f"sqlite:{folder / 'fork.db'}")
+    # --8<-- [end:log]
     try:
+        # --8<-- [start:first]
         ledger.genesis(origin=ORIGIN, operator=operator)
         grow(ledger, operator, 3)
         cosigner = CosignerKey("mapo.witness.example", seoul_vc.PrivateKey.generate("EdDSA"))
@@ -50,19 +55,25 @@ def main(folder: Path) -> None:
         )
         first = witness.cosign(ledger.checkpoint(log_key))
         print(f"cosigned checkpoint of size {ledger.size}")
+        # --8<-- [end:first]
 
+        # --8<-- [start:extend]
         grow(ledger, operator, 4)
         proof = ledger.prove_consistency(4)
         note = witness.cosign(ledger.checkpoint(log_key), proof)
         print(f"cosigned checkpoint of size {ledger.size} with a consistency proof from 4")
+        # --8<-- [end:extend]
 
+        # --8<-- [start:fork]
         fork.genesis(origin=ORIGIN, operator=operator)
         grow(fork, operator, 7)  # same size, other entries: another root
         try:
             witness.cosign(fork.checkpoint(log_key))
         except seoul_vc.SeoulVCError as exc:
             print(f"forked checkpoint of size {fork.size}: refused, {exc.code}")
+            # --8<-- [end:fork]
 
+        # --8<-- [start:offline]
         bundle = make_bundle(ledger, 5, note)
         policy = WitnessPolicy(witnesses=(cosigner.verifier,), threshold=1)
         entry = seoul_vc.verify_bundle(
@@ -72,6 +83,7 @@ def main(folder: Path) -> None:
         old = make_bundle(ledger, 2, first)
         seoul_vc.verify_bundle(old, origin=ORIGIN, log_key=log_key.verifier, witnesses=policy)
         print("offline: entry 2 is in the first cosigned tree too")
+        # --8<-- [end:offline]
     finally:
         fork.close()
         ledger.close()
