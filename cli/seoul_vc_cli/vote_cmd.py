@@ -6,7 +6,7 @@ A walk through (the ledger's operator granted ``voting.open`` to the proposer an
     seoul-vc vote open --key proposer.jwk --poll park-2026 --question "Build the park?" \
         --option yes --option no --closes-at 2026-02-01T00:00:00Z --rule rule.json \
         --registrar did:key:z6Mk...
-    seoul-vc key generate --out voter.jwk                  # a fresh key for this poll only
+    seoul-vc key new --out voter.jwk                       # a fresh key for this poll only
     seoul-vc vote challenge --poll park-2026 --voter did:key:z6Mk...(voter)
     seoul-vc present residency.sdjwt --holder-key wallet.jwk --aud AUD --nonce NONCE \
         --disclose address.district --disclose ageOver14 --disclose personPseudonym \
