@@ -1,13 +1,18 @@
 """Run every benchmark and write one report (markdown and JSON) naming the machine.
 
-Usage: ``python benchmarks/run_all.py [--quick] [--out benchmarks/report]``
+Usage: ``python benchmarks/run_all.py [--quick] [--out benchmarks/report] [--city-scale 1.0]
+[--city-workers 1]``
 
 Each ``benchmarks/bench_*.py`` runs in its own process with ``--json`` (so one benchmark's
 caches and allocations cannot flatter the next), one after another (never two at once: they
 compare against raw floors measured in the same run, and a second process would skew both).
 ``--quick`` passes each script's small-size arguments, for a smoke run; a report meant to be
-read is a full run. The report records the machine (CPU model, cores, memory, OS, Python),
-the date, each benchmark's figures and the ratios to the floors it measured.
+read is a full run. The report records the machine (CPU model, cores, memory, OS, Python,
+SQLite), the date, each benchmark's figures and the ratios to the floors it measured.
+
+The city-scale scenario (``bench_city.py``) gets its own section, its table of stages with
+time and peak memory; ``--city-scale`` passes its ``--scale`` through (1.0 by default, 0.01
+with ``--quick``), ``--city-workers`` its ``--workers``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+#: The city-scale scenario: run after the others, reported in a section of its own.
+CITY = "bench_city.py"
 #: Arguments for a quick smoke run, per script (scripts not named run with their defaults).
 QUICK: dict[str, list[str]] = {
     "bench_credentials.py": ["--seconds", "0.6"],
@@ -53,12 +61,14 @@ def machine() -> dict[str, Any]:
         "memory": memory,
         "os": platform.platform(),
         "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
     }
 
 
-def run(script: Path, quick: bool) -> dict[str, Any]:
+def run(script: Path, quick: bool, extra: list[str] | None = None) -> dict[str, Any]:
     """Run one benchmark script with --json; return its figures and wall time."""
     args = [sys.executable, str(script), "--json", *(QUICK.get(script.name, []) if quick else [])]
+    args += extra or []
     started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603 - our own scripts
     elapsed = time.perf_counter() - started
@@ -97,7 +107,7 @@ def markdown(report: dict[str, Any]) -> str:
         "# Benchmark report",
         "",
         f"Measured {report['date']} on {m['cpu']} ({m['cores']} logical cores, "
-        f"{m['memory']}), {m['os']}, Python {m['python']}"
+        f"{m['memory']}), {m['os']}, Python {m['python']}, SQLite {m.get('sqlite', '?')}"
         + (" — quick smoke run, not for quoting." if report["quick"] else "."),
         "",
         "Each benchmark prints its figures beside the raw floor measured in the same run "
@@ -116,7 +126,36 @@ def markdown(report: dict[str, Any]) -> str:
             lines += ["", "```", entry["output"].strip(), "```"]
         if entry["exit"] != 0:
             lines += ["", "```", entry.get("stderr", "").strip(), "```"]
+    if "city" in report:
+        lines += ["", *city_section(report["city"])]
     return "\n".join(lines) + "\n"
+
+
+def city_section(entry: dict[str, Any]) -> list[str]:
+    """The city-scale scenario: its stages with time and peak memory (``bench_city.py``)."""
+    # Imported only when there is a city run; it imports its neighbours from this folder.
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    from bench_city import markdown_table
+
+    city = entry.get("report")
+    lines = ["## City-scale scenario", ""]
+    if isinstance(city, dict) and "stages" in city:
+        lines += [
+            f"Scale {city['scale']} ({', '.join(f'{k} {v:,}' for k, v in city['sizes'].items())}),"
+            f" {city['workers']} worker process(es) a stage, each stage in a fresh process;"
+            f" wall time {entry['seconds']} s, exit {entry['exit']}. Regenerate with "
+            f"`python benchmarks/bench_city.py --scale {city['scale']}`.",
+            "",
+            markdown_table(city).rstrip(),
+        ]
+    else:
+        lines += [f"Wall time {entry['seconds']} s, exit {entry['exit']}."]
+        if "output" in entry:
+            lines += ["", "```", entry["output"].strip(), "```"]
+    if entry["exit"] != 0:
+        lines += ["", "```", entry.get("stderr", "").strip(), "```"]
+    return lines
 
 
 def main() -> None:
@@ -125,10 +164,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--out", default=str(HERE / "report"), help="path without extension")
     parser.add_argument("--only", nargs="*", help="script names to run (default: all)")
+    parser.add_argument(
+        "--city-scale", type=float, help="bench_city.py --scale (default 1.0; 0.01 with --quick)"
+    )
+    parser.add_argument("--city-workers", type=int, default=1, help="bench_city.py --workers")
     args = parser.parse_args()
     scripts = sorted(HERE.glob("bench_*.py"))
     if args.only:
         scripts = [s for s in scripts if s.name in args.only or s.stem in args.only]
+    city = [s for s in scripts if s.name == CITY]
+    scripts = [s for s in scripts if s.name != CITY]
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
@@ -138,10 +183,17 @@ def main() -> None:
     for script in scripts:
         print(f"running {script.name} ...", file=sys.stderr, flush=True)
         report["benchmarks"][script.stem] = run(script, args.quick)
+    if city:
+        scale = args.city_scale if args.city_scale is not None else 0.01 if args.quick else 1.0
+        print(f"running {CITY} --scale {scale} ...", file=sys.stderr, flush=True)
+        extra = ["--scale", str(scale), "--workers", str(args.city_workers)]
+        report["city"] = run(city[0], False, extra)
     out = Path(args.out)
     out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     out.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
     failed = [name for name, entry in report["benchmarks"].items() if entry["exit"] != 0]
+    if report.get("city", {}).get("exit", 0) != 0:
+        failed.append(CITY)
     print(f"wrote {out}.md and {out}.json; failed: {failed or 'none'}", file=sys.stderr)
     sys.exit(1 if failed else 0)
 
