@@ -105,7 +105,7 @@ def _check_ed25519_point(raw: bytes) -> None:
     # Recover x^2 = (y^2 - 1) / (d y^2 + 1); the point is on the curve iff it is a square.
     u = (y * y - 1) % _P
     v = (_D * y * y + 1) % _P
-    x2 = u * pow(v, _P - 2, _P) % _P
+    x2 = u * pow(v, -1, _P) % _P  # the modular inverse (extended Euclid: ~10x Fermat's)
     x = pow(x2, (_P + 3) // 8, _P)
     if (x * x - x2) % _P:
         x = x * _SQRT_M1 % _P
@@ -338,10 +338,11 @@ class PrivateKey:
         cls, key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
     ) -> PrivateKey:
         if isinstance(key, ed25519.Ed25519PrivateKey):
-            raw = key.public_key().public_bytes(
-                serialization.Encoding.Raw, serialization.PublicFormat.Raw
-            )
-            return cls(key, PublicKey._ed25519(raw))
+            public = key.public_key()
+            raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            # No point check: a public key derived from a private scalar is [s]B with s
+            # clamped to a multiple of 8 (RFC 8032 §5.1.5), on the curve and of prime order.
+            return cls(key, PublicKey(KeyAlgorithm.EDDSA, public, raw))
         point = key.public_key().public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
