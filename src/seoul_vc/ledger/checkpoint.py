@@ -15,6 +15,9 @@ consistency proof from the last checkpoint it cosigned.
 
 :func:`open_checkpoint` verifies the log's signature first, parses only then, checks the
 origin, then counts cosignatures by the witnesses of a :class:`WitnessPolicy` (M of N).
+A log collecting cosignatures uses :func:`open_cosignatures` instead (every signature line
+must be its own or a configured witness's) and :func:`merge_cosignatures` to add them to
+the checkpoint it stored (:meth:`seoul_vc.ledger.log.Ledger.add_cosignatures`).
 
 Example:
     >>> from seoul_vc.keys import PrivateKey
@@ -38,6 +41,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -47,10 +51,19 @@ from seoul_vc.errors import (
     ConfigurationError,
     MalformedInputError,
     PolicyError,
+    StateConflictError,
     VerificationError,
 )
 from seoul_vc.keys import KeyAlgorithm, PrivateKey, PublicKey
-from seoul_vc.ledger.note import Note, NoteSigner, NoteVerifier, open_note, sign_note
+from seoul_vc.ledger.note import (
+    Note,
+    NoteSignature,
+    NoteSigner,
+    NoteVerifier,
+    _parse,
+    open_note,
+    sign_note,
+)
 
 __all__ = [
     "COSIGNATURE_TYPE",
@@ -64,7 +77,9 @@ __all__ = [
     "WitnessPolicy",
     "cosign",
     "format_checkpoint",
+    "merge_cosignatures",
     "open_checkpoint",
+    "open_cosignatures",
     "parse_checkpoint",
     "sign_checkpoint",
 ]
@@ -278,15 +293,8 @@ def open_checkpoint(
         witness = trusted.get((sig.name, sig.key_id))
         if witness is None:
             continue
-        if len(sig.signature) != 72:
-            raise VerificationError(Code.INVALID_SIGNATURE, "cosignature has the wrong length")
-        timestamp = int.from_bytes(sig.signature[:8], "big")
-        if timestamp > MAX_TIMESTAMP:
-            raise VerificationError(Code.INVALID_SIGNATURE, "cosignature timestamp out of range")
-        if now_timestamp is not None and timestamp > now_timestamp + max_future_seconds:
-            raise VerificationError(Code.INVALID_SIGNATURE, "cosignature dated in the future")
-        witness.public_key.verify(_cosigned_message(note.text, timestamp), sig.signature[8:])
-        seen.setdefault(witness, Cosignature(witness, timestamp))
+        cosignature = _check_cosignature(witness, note.text, sig, now_timestamp, max_future_seconds)
+        seen.setdefault(witness, cosignature)
     if len(seen) < witnesses.threshold:
         raise PolicyError(
             Code.WITNESS_QUORUM_NOT_MET,
@@ -295,3 +303,132 @@ def open_checkpoint(
             got=len(seen),
         )
     return CosignedCheckpoint(checkpoint=checkpoint, note=note, cosignatures=tuple(seen.values()))
+
+
+def _check_cosignature(
+    witness: CosignerVerifier,
+    text: str,
+    sig: NoteSignature,
+    now_timestamp: int | None,
+    max_future_seconds: int,
+) -> Cosignature:
+    """Verify one cosignature line of ``witness`` over checkpoint ``text`` (tlog-cosignature)."""
+    if len(sig.signature) != 72:
+        raise VerificationError(Code.INVALID_SIGNATURE, "cosignature has the wrong length")
+    timestamp = int.from_bytes(sig.signature[:8], "big")
+    if timestamp > MAX_TIMESTAMP:
+        raise VerificationError(Code.INVALID_SIGNATURE, "cosignature timestamp out of range")
+    if now_timestamp is not None and timestamp > now_timestamp + max_future_seconds:
+        raise VerificationError(Code.INVALID_SIGNATURE, "cosignature dated in the future")
+    witness.public_key.verify(_cosigned_message(text, timestamp), sig.signature[8:])
+    return Cosignature(witness, timestamp)
+
+
+def open_cosignatures(
+    data: str | bytes,
+    *,
+    log_key: NoteVerifier,
+    witnesses: Sequence[CosignerVerifier],
+    now_timestamp: int | None = None,
+    max_future_seconds: int = 300,
+) -> CosignedCheckpoint:
+    """Verify a checkpoint that witnesses send back to its log, cosignatures and all.
+
+    This is the log's side of collecting cosignatures, stricter than a verifier's
+    :func:`open_checkpoint`: every signature line must come from the log key or from one of
+    ``witnesses`` and must verify (C2SP signed-note lets a *verifier* ignore unknown keys; a
+    log only stores what it can vouch for), and at least one witness must have cosigned.
+    The log's signature is verified before the text is parsed.
+
+    Returns:
+        The opened checkpoint; ``cosignatures`` holds, per witness, its newest cosignature.
+
+    Raises:
+        MalformedInputError: ``malformed``/``too_large`` for a note or checkpoint that does
+            not parse; ``malformed`` if no listed witness cosigned.
+        VerificationError: ``invalid_signature`` if the log key did not sign the note or a
+            cosignature fails (bad signature, wrong length, timestamp out of range or more
+            than ``max_future_seconds`` after ``now_timestamp``).
+        PolicyError: ``untrusted_signer`` for a line from neither the log nor a witness.
+    """
+    note = open_note(data, [log_key])
+    checkpoint = parse_checkpoint(note.text)
+    known = {(w.name, w.key_id): w for w in witnesses}
+    newest: dict[CosignerVerifier, Cosignature] = {}
+    for sig in note.signatures:
+        if (sig.name, sig.key_id) == (log_key.name, log_key.key_id):
+            continue  # verified by open_note
+        witness = known.get((sig.name, sig.key_id))
+        if witness is None:
+            raise PolicyError(
+                Code.UNTRUSTED_SIGNER,
+                "a signature is from neither the log nor a configured witness",
+                key_name=sig.name[:128],
+                key_id=f"{sig.key_id:08x}",
+            )
+        cosignature = _check_cosignature(witness, note.text, sig, now_timestamp, max_future_seconds)
+        if witness not in newest or newest[witness].timestamp < cosignature.timestamp:
+            newest[witness] = cosignature
+    if not newest:
+        raise MalformedInputError(Code.MALFORMED, "the checkpoint carries no cosignature")
+    return CosignedCheckpoint(checkpoint=checkpoint, note=note, cosignatures=tuple(newest.values()))
+
+
+def _timestamp_of(cosignature: NoteSignature) -> int:
+    return int.from_bytes(cosignature.signature[:8], "big")
+
+
+def _signature_line(sig: NoteSignature) -> str:
+    blob = sig.key_id.to_bytes(4, "big") + sig.signature
+    return f"\u2014 {sig.name} {base64.b64encode(blob).decode()}\n"
+
+
+def merge_cosignatures(stored: str, submitted: CosignedCheckpoint) -> str:
+    """Add ``submitted``'s cosignatures to ``stored``, the same checkpoint as the log keeps it.
+
+    ``stored`` is a note the log signed and stored itself (its lines were verified before
+    they were stored, so they are not verified again). Each witness keeps one line: a
+    submitted cosignature replaces that witness's stored one only if it is newer, so the
+    result shows how recently each witness vouched for the tree. Stored lines keep their
+    order; new witnesses follow. Merging the same submission twice changes nothing.
+
+    Raises:
+        MalformedInputError: ``malformed``/``too_large`` if ``stored`` does not parse, or
+            the merged note would carry more than
+            :data:`~seoul_vc.ledger.note.MAX_SIGNATURES` signatures.
+        VerificationError: ``log_fork_detected`` if the two notes sign different text: the
+            log signed two checkpoints that the caller expected to be one.
+        StateConflictError: ``conflict`` if ``stored`` lacks the log signature the
+            submission was verified by.
+    """
+    text, lines = _parse(stored)
+    if text != submitted.note.text:
+        raise VerificationError(
+            Code.LOG_FORK_DETECTED, "the submitted checkpoint is not the stored one"
+        )
+    log_keys = {(v.name, v.key_id) for v in submitted.note.verified_by}
+    signed = {s for s in submitted.note.signatures if (s.name, s.key_id) in log_keys}
+    if not signed & set(lines):
+        # Same text, another log key (a checkpoint signed elsewhere): cosignatures go only
+        # to a note whose log signature the submitter verified.
+        raise StateConflictError(
+            Code.CONFLICT, "the stored checkpoint carries another log signature"
+        )
+    newest = {(c.witness.name, c.witness.key_id): c.timestamp for c in submitted.cosignatures}
+    fresh: dict[tuple[str, int], NoteSignature] = {}
+    for sig in submitted.note.signatures:
+        slot = (sig.name, sig.key_id)
+        if slot in newest and _timestamp_of(sig) == newest[slot]:
+            fresh[slot] = sig
+    merged: list[NoteSignature] = []
+    for sig in lines:
+        slot = (sig.name, sig.key_id)
+        newer = fresh.pop(slot, None)
+        if newer is not None and _timestamp_of(newer) > _timestamp_of(sig):
+            merged.append(newer)
+        else:
+            merged.append(sig)
+    merged.extend(fresh.values())
+    note = text + "\n" + "".join(_signature_line(sig) for sig in merged)
+    _parse(note)  # the signature count bound holds for what we store
+    return note

@@ -50,9 +50,16 @@ from seoul_vc.ledger import tlog
 from seoul_vc.ledger.app import Application, StateReader
 from seoul_vc.ledger.apps import default_apps
 from seoul_vc.ledger.apps.authority import GENESIS, granted_types
-from seoul_vc.ledger.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
+from seoul_vc.ledger.checkpoint import (
+    Checkpoint,
+    CosignerVerifier,
+    merge_cosignatures,
+    open_cosignatures,
+    parse_checkpoint,
+    sign_checkpoint,
+)
 from seoul_vc.ledger.entry import ENTRY_MAX_DEPTH, MAX_ENTRY_BYTES, Entry, sign_entry
-from seoul_vc.ledger.note import NoteSigner, _parse
+from seoul_vc.ledger.note import NoteSigner, NoteVerifier, _parse
 from seoul_vc.ledger.store import open_store
 from seoul_vc.limits import Limits
 
@@ -383,6 +390,24 @@ class Ledger:
             raise NotFoundError(Code.NOT_FOUND, "no entry at that index", index=index)
         return Entry.from_bytes(data)
 
+    def entries(self, start: int, end: int) -> list[Entry]:
+        """Return entries ``start`` to ``end - 1`` from one snapshot (fewer past the end).
+
+        Cost: one read transaction streaming ``end - start`` rows; callers bound the range.
+
+        Raises:
+            ConfigurationError: ``bad_argument`` unless ``0 <= start <= end``.
+        """
+        if not 0 <= start <= end:
+            raise ConfigurationError(Code.BAD_ARGUMENT, "need 0 <= start <= end")
+        found: list[Entry] = []
+        with self._store.read() as tx:
+            for index, data in tx.iter_entries(start):
+                if index >= end:
+                    break
+                found.append(Entry.from_bytes(data))
+        return found
+
     def state(self, app: str, key: str) -> JSONValue | None:
         """Return a derived state value (``None`` if unset)."""
         with self._store.read() as tx:
@@ -425,15 +450,75 @@ class Ledger:
         return origin
 
     def checkpoint(self, signer: NoteSigner) -> str:
-        """Sign the current tree head as a C2SP checkpoint, store it and return the note."""
+        """Sign the current tree head as a C2SP checkpoint, store it and return the note.
+
+        If the latest stored checkpoint is this very note (same tree head, same key: Ed25519
+        signatures are deterministic), it is kept and returned with the witness
+        cosignatures it has gathered (:meth:`add_cosignatures`), never replaced by a bare one.
+        """
         origin = self.origin
         with self._store.write() as tx:
             size = tx.size()
             note = sign_checkpoint(
                 Checkpoint(origin=origin, size=size, root_hash=tlog.tree_hash(size, tx)), signer
             )
+            latest = tx.latest_checkpoint()
+            if latest is not None and latest[0] == size and latest[1].startswith(note):
+                return latest[1]
             tx.put_checkpoint(size, note)
         return note
+
+    def add_cosignatures(
+        self, note: str, *, log_key: NoteVerifier, witnesses: Sequence[CosignerVerifier]
+    ) -> str:
+        """Store witness cosignatures of the latest checkpoint with it, verifying them first.
+
+        ``note`` is the latest stored checkpoint as a witness returns it: the log's signed
+        note plus cosignature lines (C2SP tlog-cosignature v1). Every line must verify under
+        ``log_key`` or one of ``witnesses``
+        (:func:`~seoul_vc.ledger.checkpoint.open_cosignatures`; cosignatures dated past this
+        ledger's clock plus ``Limits.clock_skew`` are refused) before the store is touched;
+        then, in one write transaction, the cosignatures are merged into the stored note
+        (:func:`~seoul_vc.ledger.checkpoint.merge_cosignatures`, one line per witness, the
+        newest) and :meth:`latest_checkpoint` returns the result.
+
+        Returns:
+            The stored note after the merge.
+
+        Raises:
+            MalformedInputError, VerificationError, PolicyError: as
+                :func:`~seoul_vc.ledger.checkpoint.open_cosignatures`; ``origin_mismatch``
+                for another log's checkpoint.
+            StateConflictError: ``conflict`` unless the note's checkpoint is the latest one
+                stored (details ``size`` and ``latest_size``, -1 when none is stored), or
+                if the stored note carries another log key's signature.
+            VerificationError: ``log_fork_detected`` if the log key signed another tree of
+                the latest checkpoint's size.
+            StorageError, UnavailableError: the store failed or stayed busy.
+        """
+        submitted = open_cosignatures(
+            note,
+            log_key=log_key,
+            witnesses=witnesses,
+            now_timestamp=self._now(),
+            max_future_seconds=int(self._limits.clock_skew.total_seconds()),
+        )
+        if submitted.checkpoint.origin != self.origin:
+            raise VerificationError(Code.ORIGIN_MISMATCH, "the checkpoint is for another log")
+        size = submitted.checkpoint.size
+        with self._store.write() as tx:
+            latest = tx.latest_checkpoint()
+            if latest is None or latest[0] != size:
+                raise StateConflictError(
+                    Code.CONFLICT,
+                    "only the latest checkpoint is collecting cosignatures",
+                    size=size,
+                    latest_size=-1 if latest is None else latest[0],
+                )
+            merged = merge_cosignatures(latest[1], submitted)
+            if merged != latest[1]:
+                tx.put_checkpoint(size, merged)
+        return merged
 
     def latest_checkpoint(self) -> str | None:
         """Return the latest stored checkpoint note, if any."""

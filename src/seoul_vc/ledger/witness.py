@@ -219,6 +219,17 @@ class Witness:
             return None
         return Checkpoint(origin=origin, size=last.size, root_hash=bytes(last.root))
 
+    def log_key(self, origin: str) -> NoteVerifier:
+        """Return the log key this witness trusts for ``origin``.
+
+        Raises:
+            NotFoundError: ``not_found`` if the origin is not configured.
+        """
+        verifier = self._logs.get(origin)
+        if verifier is None:
+            raise NotFoundError(Code.NOT_FOUND, "this witness does not serve that origin")
+        return verifier
+
     # -- internals -----------------------------------------------------------------------------
 
     def _verifier_for(self, note: str) -> NoteVerifier:
