@@ -228,6 +228,31 @@ class Code(StrEnum):
     """The wallet's data key is wrapped by another master key than the one configured."""
     VAULT_RECORD_CORRUPT = "vault_record_corrupt"
     """An encrypted vault record fails its integrity check, or was moved or truncated."""
+    # -- presentation sessions (seoul_vc.presentation: OpenID4VP 1.0 direct_post) -------------
+    STATE_MISMATCH = "state_mismatch"
+    """An OpenID4VP response's ``state`` is not its request's (OpenID4VP 1.0 §14.4.2)."""
+    ALREADY_ANSWERED = "already_answered"
+    """The presentation request already took its one response: a second one (a replay, or a
+    concurrent answer) is refused (OpenID4VP 1.0 §13.3, §14.2)."""
+    QUERY_NOT_ANSWERED = "query_not_answered"
+    """The ``vp_token`` has no presentation for a Credential Query of the request (§6.4)."""
+    # -- OpenID4VCI (seoul_vc.credentials.oid4vci, seoul_vc.issuance) -------------------------
+    INVALID_GRANT = "invalid_grant"
+    """The pre-authorized code is unknown, expired, used or invalidated, or the transaction
+    code is wrong (RFC 6749 §5.2, OpenID4VCI 1.0 §6.3)."""
+    UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+    """The token request names a grant type this authorization server does not support."""
+    INVALID_PROOF = "invalid_proof"
+    """The key proof is missing or invalid (OpenID4VCI 1.0 §8.3.1.2, Appendix F.4);
+    ``details["reason"]`` names the failed check."""
+    INVALID_NONCE = "invalid_nonce"
+    """The key proof's ``c_nonce`` was not issued here, expired or was used already
+    (OpenID4VCI 1.0 §8.3.1.2): get a fresh one from the nonce endpoint."""
+    UNKNOWN_CREDENTIAL_CONFIGURATION = "unknown_credential_configuration"
+    """No credential configuration with this id (OpenID4VCI 1.0 §8.3.1.2)."""
+    CREDENTIAL_REQUEST_DENIED = "credential_request_denied"
+    """The issuer refuses this credential request: the access token is for another
+    configuration, or the credential cannot be issued (OpenID4VCI 1.0 §8.3.1.2)."""
     # -- HTTP service -------------------------------------------------------------------------
     UNAUTHORIZED = "unauthorized"
     """The request lacks valid credentials for this endpoint (HTTP 401, one opaque code)."""
@@ -439,6 +464,17 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.UNLOCK_FAILED: PolicyError,
     Code.MASTER_KEY_MISMATCH: ConfigurationError,
     Code.VAULT_RECORD_CORRUPT: StorageError,
+    # presentation sessions
+    Code.STATE_MISMATCH: VerificationError,
+    Code.ALREADY_ANSWERED: StateConflictError,
+    Code.QUERY_NOT_ANSWERED: PolicyError,
+    # OpenID4VCI
+    Code.INVALID_GRANT: PolicyError,
+    Code.UNSUPPORTED_GRANT_TYPE: MalformedInputError,
+    Code.INVALID_PROOF: VerificationError,
+    Code.INVALID_NONCE: StateConflictError,
+    Code.UNKNOWN_CREDENTIAL_CONFIGURATION: NotFoundError,
+    Code.CREDENTIAL_REQUEST_DENIED: PolicyError,
     Code.UNAUTHORIZED: PolicyError,
     Code.RATE_LIMITED: PolicyError,
     Code.BAD_ARGUMENT: ConfigurationError,

@@ -91,6 +91,9 @@ def run_service(
             with httpx.Client(base_url=url, verify=local_ca.client_context(), timeout=30) as client:
                 yield LiveService(url, service, client, tokens, folder, config, app)
         finally:
+            # The service's own HTTPS clients (did:web, fetchers) hold keep-alive TLS
+            # connections to this server, whose graceful shutdown would wait for them.
+            service.close()
             server.should_exit = True
             thread.join(timeout=10)
     finally:

@@ -44,6 +44,8 @@ SECTIONS: Final = (
     "seoul_vc.service.routes.issuer:section",
     "seoul_vc.service.routes.verifier:section",
     "seoul_vc.service.routes.wallet:section",
+    "seoul_vc.service.routes.wallet_presentations:section",
+    "seoul_vc.service.routes.wallet_offers:section",
 )
 
 

@@ -18,7 +18,12 @@ of that DID. Its claims:
   ignored, so a wallet never under-reads what was asked;
 * ``purpose``: a human-readable reason shown to the citizen (a seoul_vc extension
   parameter, OpenID4VP 1.0 §5.1 allows them);
-* ``iat`` and ``exp``: the request's lifetime, checked against the wallet's clock.
+* ``iat`` and ``exp``: the request's lifetime, checked against the wallet's clock;
+* optionally ``response_mode`` ``direct_post`` with its ``response_uri`` (§8.2): the
+  ``https`` URL, without userinfo or fragment, the wallet POSTs the response to (the request
+  is signed by the ``client_id`` DID, which is what makes the wallet trust that URL, §14.4.1;
+  ``redirect_uri`` must then be absent), and ``state`` (§5.2: URL-safe characters), echoed in
+  the response so the verifier finds its session. Any other ``response_mode`` is refused.
 
 Example:
     >>> from seoul_vc.keys import PrivateKey
@@ -39,6 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
+from urllib.parse import urlsplit
 
 from seoul_vc import _json
 from seoul_vc._json import JSONObject, JSONValue
@@ -53,6 +59,7 @@ from seoul_vc.limits import Limits
 
 __all__ = [
     "CLIENT_ID_PREFIX",
+    "DIRECT_POST",
     "REQUEST_TYP",
     "CredentialQuery",
     "PresentationRequest",
@@ -69,6 +76,10 @@ _MAX_CREDENTIALS: Final = 8
 _MAX_CLAIMS: Final = 64
 _MAX_PATH: Final = 16
 _MAX_PURPOSE: Final = 500
+_STATE_RE: Final = re.compile(r"[A-Za-z0-9._~-]{1,256}")
+_URI_RE: Final = re.compile(r"[\x21-\x7e]{1,2048}")
+#: OpenID4VP 1.0 §8.2: the only Response Mode this library sends or answers.
+DIRECT_POST: Final = "direct_post"
 _DEFAULT_LIFETIME: Final = timedelta(minutes=10)
 _DEFAULT_LIMITS: Final = Limits()
 
@@ -108,6 +119,9 @@ class PresentationRequest:
         purpose: why the verifier asks, to show the citizen.
         credentials: the DCQL Credential Queries.
         iat, exp: the request's lifetime (POSIX seconds).
+        response_mode: ``direct_post``, or None (no Response Mode named).
+        response_uri: where a ``direct_post`` response goes (§8.2), or None.
+        state: the verifier's ``state``, echoed in the response, or None.
     """
 
     verifier: str
@@ -117,6 +131,9 @@ class PresentationRequest:
     credentials: tuple[CredentialQuery, ...]
     iat: int
     exp: int
+    response_mode: str | None = None
+    response_uri: str | None = None
+    state: str | None = None
 
     def query(self, query_id: str) -> CredentialQuery | None:
         """Return the Credential Query with this id, if any."""
@@ -179,6 +196,10 @@ def _credential_query(value: JSONValue) -> CredentialQuery:
     for claim in claims:
         if not isinstance(claim, dict) or not {"path"} <= set(claim) <= {"id", "path"}:
             raise _malformed("a claim query is path (and id)", "claims")
+        if "id" in claim and (
+            not isinstance(claim["id"], str) or _QUERY_ID_RE.fullmatch(claim["id"]) is None
+        ):
+            raise _malformed("a claim query id is 1 to 64 of A-Za-z0-9_- (§6.3)", "claims")
         paths.append(_path(claim["path"]))
     if len(set(paths)) != len(paths):
         raise _malformed("claim paths are distinct", "claims")
@@ -212,6 +233,8 @@ def create_request(
     lifetime: timedelta = _DEFAULT_LIFETIME,
     did: str | None = None,
     kid: str | None = None,
+    response_uri: str | None = None,
+    state: str | None = None,
 ) -> str:
     """Sign a Request Object for ``credentials`` as the verifier ``did``.
 
@@ -224,9 +247,12 @@ def create_request(
         lifetime: how long the request stays valid (sets ``exp``).
         did: the verifier's DID (default: did:key/did:jwk of ``key``).
         kid: the key's DID URL (default: derived for did:key/did:jwk).
+        response_uri: ask for Response Mode ``direct_post`` to this ``https`` URL (§8.2).
+        state: the ``state`` the response must echo (§5.2, URL-safe characters).
 
     Raises:
-        MalformedInputError: ``malformed`` for queries outside the DCQL subset.
+        MalformedInputError: ``malformed`` for queries outside the DCQL subset, a bad
+            ``response_uri`` or ``state``.
     """
     verifier = did or did_of(key.public_key)
     dcql: JSONObject = {"credentials": [q.to_json() for q in credentials]}
@@ -241,6 +267,13 @@ def create_request(
         "exp": iat + int(lifetime.total_seconds()),
     }
     _check_text(nonce, purpose)
+    if response_uri is not None:
+        _check_response_uri(response_uri)
+        claims["response_mode"] = DIRECT_POST
+        claims["response_uri"] = response_uri
+    if state is not None:
+        _check_state(state)
+        claims["state"] = state
     return encode_jwt(claims, key, typ=REQUEST_TYP, kid=kid or kid_of(verifier, key.public_key))
 
 
@@ -249,6 +282,44 @@ def _check_text(nonce: object, purpose: object) -> None:
         raise _malformed("nonce is 8 to 256 visible ASCII characters", "nonce")
     if not isinstance(purpose, str) or not 0 < len(purpose) <= _MAX_PURPOSE:
         raise _malformed(f"purpose is 1 to {_MAX_PURPOSE} characters", "purpose")
+
+
+def _check_response_uri(value: object) -> str:
+    """An absolute ``https`` URL without userinfo or fragment (§8.2, RFC 6749 §3.1.2)."""
+    if not isinstance(value, str) or _URI_RE.fullmatch(value) is None:
+        raise _malformed("response_uri is an https URL", "response_uri")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError as exc:
+        raise _malformed("response_uri is an https URL", "response_uri") from exc
+    if parts.scheme != "https" or not host or "@" in parts.netloc or "#" in value:
+        raise _malformed("response_uri is https, without userinfo or fragment", "response_uri")
+    return value
+
+
+def _check_state(value: object) -> str:
+    if not isinstance(value, str) or _STATE_RE.fullmatch(value) is None:
+        raise _malformed("state is 1 to 256 URL-safe characters", "state")
+    return value
+
+
+def _response_parameters(claims: JSONObject) -> tuple[str | None, str | None, str | None]:
+    """``(response_mode, response_uri, state)`` of a request's claims, checked (§8.2)."""
+    mode, uri, state = claims.get("response_mode"), claims.get("response_uri"), claims.get("state")
+    if mode is None and uri is not None:
+        raise _malformed("response_uri needs response_mode direct_post", "response_mode")
+    if mode is not None:
+        if mode != DIRECT_POST:
+            raise _malformed("the only supported response_mode is direct_post", "response_mode")
+        if "redirect_uri" in claims:
+            raise _malformed("direct_post requests carry no redirect_uri (§8.2)", "redirect_uri")
+        uri = _check_response_uri(uri)
+    return (
+        None if mode is None else DIRECT_POST,
+        None if uri is None else str(uri),
+        None if state is None else _check_state(state),
+    )
 
 
 def open_request(
@@ -264,7 +335,8 @@ def open_request(
     ``kid`` DID URL must belong to the ``client_id`` DID (OpenID4VP 1.0 §5.9.3) and its key
     (did:key/did:jwk directly, else DID resolution) verifies the signature; (3) the claims:
     ``response_type``, ``nonce``, ``purpose``, ``iat``/``exp`` against ``now`` within
-    ``Limits.clock_skew``, and the DCQL subset.
+    ``Limits.clock_skew``, the DCQL subset, and ``response_mode``/``response_uri``/``state``
+    when present.
 
     Raises:
         MalformedInputError: ``malformed`` for a bad shape; size and JWS errors.
@@ -303,6 +375,7 @@ def open_request(
         raise VerificationError(Code.NOT_YET_VALID, "the request was issued in the future")
     if exp <= now - skew or exp <= iat:
         raise VerificationError(Code.EXPIRED, "the request has expired")
+    mode, response_uri, state = _response_parameters(claims)
     return PresentationRequest(
         verifier=verifier,
         client_id=client_id,
@@ -311,6 +384,9 @@ def open_request(
         credentials=parse_dcql(claims.get("dcql_query")),
         iat=iat,
         exp=exp,
+        response_mode=mode,
+        response_uri=response_uri,
+        state=state,
     )
 
 
