@@ -6,7 +6,10 @@ RFC 4151: stable, not dereferenced), ``title`` (the family), ``status``, ``detai
 message: never claim values, tokens or PINs), ``code``, ``family`` and ``details``. The
 HTTP status is the family's (:mod:`seoul_vc.errors`) except where HTTP has a better word:
 ``unauthorized`` 401 with ``WWW-Authenticate``, ``rate_limited`` 429, ``too_large`` 413,
-and a ``bad_argument`` from a request is the client's fault (400). ``Retry-After`` follows
+and a ``bad_argument`` from a request is the client's fault (400). A problem with
+``details.scheme`` ``Basic`` refuses HTTP Basic credentials (the citizen's wallet id and PIN):
+``unlock_failed`` is then 401 too, and the challenge is ``Basic`` (RFC 9110 §11.6.1, RFC 7617
+§2), not ``Bearer``. ``Retry-After`` follows
 ``details.retry_after`` and every 503. Anything else raised is a bug: 500 ``internal``,
 logged with its traceback, sent without detail.
 """
@@ -24,6 +27,7 @@ __all__ = ["PROBLEM_TYPE", "problem_response", "status_of"]
 
 PROBLEM_TYPE: Final = "application/problem+json"
 _TYPE_PREFIX: Final = "tag:seoul-vc,2026:error:"
+_BASIC_CHALLENGE: Final = 'Basic realm="seoul-vc wallet", charset="UTF-8"'
 _STATUS_OF_CODE: Final = {
     Code.UNAUTHORIZED: 401,
     Code.RATE_LIMITED: 429,
@@ -46,6 +50,8 @@ _TITLES: Final = {
 
 def status_of(error: SeoulVCError) -> int:
     """The HTTP status a library error is sent with."""
+    if error.code is Code.UNLOCK_FAILED and error.details.get("scheme") == "Basic":
+        return 401
     return _STATUS_OF_CODE.get(error.code, error.http_status)
 
 
@@ -70,7 +76,8 @@ def problem_response(
     elif status == 503:
         out["retry-after"] = "1"
     if status == 401:
-        out["www-authenticate"] = 'Bearer realm="seoul-vc"'
+        basic = error.details.get("scheme") == "Basic"
+        out["www-authenticate"] = _BASIC_CHALLENGE if basic else 'Bearer realm="seoul-vc"'
     out.update(headers or {})
     return Response(
         _json.dumps(body),  # type: ignore[arg-type]
