@@ -58,6 +58,7 @@ from seoul_vc._json import JSONObject, JSONValue
 from seoul_vc.clock import Clock, SystemClock
 from seoul_vc.credentials import StatusSource, TrustPolicy, Verifier, sd_jwt
 from seoul_vc.credentials.issuer import did_of
+from seoul_vc.credentials.oid4vci import format_key_proof
 from seoul_vc.credentials.sd_jwt import ClaimPath, format_claim_path, parse_claim_path
 from seoul_vc.credentials.types import find_by_vct
 from seoul_vc.did import Resolver
@@ -398,6 +399,23 @@ class WalletService:
         with self._store.read() as tx:
             key, _ = self._data_key(tx, wallet_id)
             return self._holder_key(tx, key, wallet_id).public_key
+
+    def sign_key_proofs(
+        self, wallet_id: str, pin: str, *, audience: str, nonces: Sequence[str | None]
+    ) -> list[str]:
+        """Sign OpenID4VCI ``jwt`` key proofs with the holder key, one per ``c_nonce``.
+
+        The PIN authorises it (a wrong one counts as a failure). The proofs (OpenID4VCI 1.0
+        Appendix F.1, :func:`seoul_vc.credentials.oid4vci.format_key_proof`) carry the
+        holder's public JWK and ``aud`` = ``audience``, the Credential Issuer Identifier;
+        the private key never leaves the wallet.
+        """
+        self._authorise(wallet_id, pin)
+        with self._store.read() as tx:
+            key, _ = self._data_key(tx, wallet_id)
+            holder = self._holder_key(tx, key, wallet_id)
+        now = self._now()
+        return [format_key_proof(holder, audience=audience, nonce=n, iat=now) for n in nonces]
 
     # -- credentials ---------------------------------------------------------------------------
     def _verifier(self) -> Verifier:
