@@ -41,6 +41,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from jwcrypto import jwe, jwk
 from jwcrypto.common import JWException
 
@@ -233,7 +235,12 @@ class LocalMasterKey:
 
 
 class DataKey:
-    """A wallet's data key: seals and opens its records (JWE ``dir`` + ``A256GCM``)."""
+    """A wallet's data key: seals and opens its records (JWE ``dir`` + ``A256GCM``).
+
+    Records are compact JWEs (RFC 7516 §7.1) read and written here with AES-GCM directly
+    (every view opens several; jwcrypto's JWE object deep-copies a header registry each
+    time); any JOSE library opens them with the data key.
+    """
 
     __slots__ = ("secret",)
 
@@ -248,8 +255,22 @@ class DataKey:
         return cls(secrets.token_bytes(_KEY_BYTES))
 
     def seal(self, plaintext: bytes, *, context: str) -> str:
-        """Encrypt ``plaintext`` for the record named ``context``."""
-        return _encrypt(plaintext, self.secret, {"alg": "dir", "enc": "A256GCM", "ctx": context})
+        """Encrypt ``plaintext`` for the record named ``context`` (compact JWE, RFC 7516)."""
+        header = {"alg": "dir", "enc": "A256GCM", "ctx": context}
+        protected = b64url_encode(json.dumps(header, separators=(",", ":")).encode())
+        iv = secrets.token_bytes(12)
+        # RFC 7516 §5.1: the AAD is the ASCII of the encoded protected header; "dir" has an
+        # empty encrypted key (RFC 7518 §4.5); A256GCM's tag is the last 16 bytes (§5.3).
+        sealed = AESGCM(self.secret).encrypt(iv, plaintext, protected.encode("ascii"))
+        return ".".join(
+            (
+                protected,
+                "",
+                b64url_encode(iv),
+                b64url_encode(sealed[:-16]),
+                b64url_encode(sealed[-16:]),
+            )
+        )
 
     def open(self, token: str, *, context: str) -> bytes:
         """Decrypt the record named ``context``.
@@ -263,7 +284,18 @@ class DataKey:
         header = _header(token, "a vault record")
         if header != {"alg": "dir", "enc": "A256GCM", "ctx": context}:
             raise _corrupt("a vault record")
-        return _decrypt(token, self.secret, "a vault record")
+        protected, encrypted_key, iv, ciphertext, tag = token.split(".")
+        try:
+            if encrypted_key:
+                raise _corrupt("a vault record")
+            nonce = b64url_decode(iv, what="JWE iv")
+            body = b64url_decode(ciphertext, what="JWE ciphertext")
+            mac = b64url_decode(tag, what="JWE tag")
+            if len(nonce) != 12 or len(mac) != 16:
+                raise _corrupt("a vault record")
+            return AESGCM(self.secret).decrypt(nonce, body + mac, protected.encode("ascii"))
+        except (MalformedInputError, InvalidTag) as exc:
+            raise _corrupt("a vault record") from exc
 
     def __repr__(self) -> str:
         return "DataKey(<secret>)"

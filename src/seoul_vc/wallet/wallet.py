@@ -48,6 +48,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,6 +121,7 @@ MAX_PIN_FAILURES: Final = 5
 PIN_DELAYS: Final = (0, 5, 30, 120)
 _MAX_VIEW_RETRIES: Final = 256
 _BACKUP_VERSION: Final = 1
+_KEY_CACHE_ENTRIES: Final = 4096
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -221,6 +224,8 @@ class WalletService:
         self._clock = clock or SystemClock()
         self._limits = limits or Limits()
         self._pin_cost = pin_cost or ScryptParams()
+        self._key_cache: OrderedDict[tuple[str, str], DataKey] = OrderedDict()
+        self._key_lock = threading.Lock()
 
     def close(self) -> None:
         """Close the wallet store (the ledger is the caller's)."""
@@ -243,7 +248,27 @@ class WalletService:
         if not rows:
             raise NotFoundError(Code.NOT_FOUND, "no such wallet")
         row = list(rows[0])
-        return DataKey(self._master.unwrap(str(row[0]), context=wallet_id)), row
+        return self._unwrap(wallet_id, str(row[0])), row
+
+    def _unwrap(self, wallet_id: str, wrapped: str) -> DataKey:
+        """The wallet's data key, unwrapped by the master key once and kept (bounded LRU).
+
+        The process holds the master key (or a KMS session) anyway; keeping the unwrapped
+        keys of recently used wallets spares a KMS round trip per transaction. Keyed by
+        the wrapped text, so a re-wrapped key is unwrapped afresh.
+        """
+        cache_key = (wallet_id, wrapped)
+        with self._key_lock:
+            found = self._key_cache.get(cache_key)
+            if found is not None:
+                self._key_cache.move_to_end(cache_key)
+                return found
+        key = DataKey(self._master.unwrap(wrapped, context=wallet_id))
+        with self._key_lock:
+            self._key_cache[cache_key] = key
+            while len(self._key_cache) > _KEY_CACHE_ENTRIES:
+                self._key_cache.popitem(last=False)
+        return key
 
     @staticmethod
     def _put(
