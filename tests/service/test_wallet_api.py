@@ -16,17 +16,20 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 from live_service import LiveService
 
+from https_server import ServerState
 from seoul_vc import Issuer, PrivateKey, Verifier
 from seoul_vc.credentials.issuer import did_of
 from seoul_vc.credentials.schemas import example_subject
 from seoul_vc.credentials.types import credential_type
 from seoul_vc.service import _auth
+from seoul_vc.service._http import FailureLimiter
 from seoul_vc.service.routes import wallet as wallet_routes
 from seoul_vc.wallet import CredentialQuery, ViewReceipt, check_consented_presentation
 from seoul_vc.wallet import create_request as sign_request
@@ -275,6 +278,58 @@ def test_views_refused_for_other_verifier_replay_expiry_and_unknown_consent(
     _problem(agency.view(short, wallet_id), 409, "consent_expired")
 
 
+def test_views_never_fetch_the_did_web_of_a_verifier_the_consent_does_not_name(
+    live_service: LiveService, server: ServerState
+) -> None:
+    """The anonymous view endpoint resolves only the consent's own did:web verifier.
+
+    Consent ids are on the public ledger; a request signed for a stranger's did:web (any
+    host) is refused before the service fetches that host's DID document.
+    """
+    live = live_service
+    wallet_id = _create(live)
+    _receive(live, wallet_id)
+    consent_id = _grant(live, wallet_id, Agency(live))["consent_id"]
+    stranger = server.did("agency")
+    query = CredentialQuery(id="residency", vct_values=(RESIDENCY.vct,), claims=ASKED)
+
+    def request(key: PrivateKey, did: str, kid: str) -> str:
+        nonce, now = secrets.token_urlsafe(16), int(time.time())
+        asked = (query,)
+        return sign_request(
+            key, nonce=nonce, purpose="Youth housing", credentials=asked, iat=now, did=did, kid=kid
+        )
+
+    forged = request(PrivateKey.generate(), stranger, stranger + "#key-1")
+    for consent in (consent_id, "E" * 22):
+        answer = live.client.post(
+            f"{API}/consents/{consent}/views", json={"wallet_id": wallet_id, "request": forged}
+        )
+        if consent == consent_id:
+            _problem(answer, 403, "wrong_verifier")
+        else:
+            _problem(answer, 409, "unknown_consent")
+    assert server.requests == []
+
+    # The consent's own did:web verifier (the service's) is resolved and served.
+    service = live.service
+    assert service.config.verifier is not None
+    own = request(service.config.verifier.key, service.did, service.kid("verifier-1"))
+    granted = live.client.post(
+        f"{API}/consents",
+        json={"request": own, "max_views": 1, "expires_at": int(time.time()) + 600},
+        headers=_basic(wallet_id),
+    )
+    assert granted.status_code == 201, granted.text
+    again = request(service.config.verifier.key, service.did, service.kid("verifier-1"))
+    answer = live.client.post(
+        f"{API}/consents/{granted.json()['consent_id']}/views",
+        json={"wallet_id": wallet_id, "request": again},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["view"] == 1
+
+
 def test_agency_refused_too_often_is_rate_limited(live_service: LiveService) -> None:
     """A client whose views keep being refused gets 429 (each refusal may be a ledger entry)."""
     live = live_service
@@ -329,7 +384,14 @@ def test_unknown_wallet_id_answers_exactly_like_a_wrong_pin(live_service: LiveSe
         ]
         first, second = answers
         assert first.status_code == second.status_code == (401 if step < 2 else 409)
-        assert first.json() == second.json()
+        one, two = first.json(), second.json()
+        # The wait is counted in whole seconds from each wallet's own failure, made a moment
+        # apart: it may differ by the one second boundary crossed in between.
+        waits = [b["details"].pop("retry_after", None) for b in (one, two)]
+        assert one == two
+        assert (waits[0] is None) == (waits[1] is None) == (step < 2)
+        if waits[0] is not None:
+            assert abs(waits[0] - waits[1]) <= 1
         assert first.headers.get("www-authenticate") == second.headers.get("www-authenticate")
         assert (first.headers.get("retry-after") is None) == (step < 2)
     # A malformed id too: the same refusal, not a 400 or a 404.
@@ -352,6 +414,30 @@ def test_client_is_rate_limited_after_its_pin_failure_budget(live_service: LiveS
     assert int(limited.headers["retry-after"]) > 0
     # Without any credentials the answer is still 401: nothing was tried.
     _problem(live.client.get(f"{API}/credentials"), 401, "unauthorized")
+
+
+def test_concurrent_wrong_pins_cannot_outrun_the_client_limit(live_service: LiveService) -> None:
+    """A burst of simultaneous guesses gets no more tries than the client's budget.
+
+    Each try holds a place in the client's count until its (slow, scrypt) PIN check ends:
+    otherwise every request of a burst would pass the check before the first failure was
+    recorded, and the per-client limit would not stop a spray over many wallet ids.
+    """
+    live = live_service
+    budget, burst = 3, 8
+    live.service.pin_limiter = FailureLimiter(max_failures=budget, window=900.0)
+
+    def guess(_: int) -> str:
+        wallet_id = secrets.token_urlsafe(12)
+        response = live.client.get(f"{API}/credentials", headers=_basic(wallet_id, WRONG))
+        return str(response.json()["code"])
+
+    with ThreadPoolExecutor(burst) as pool:
+        codes = list(pool.map(guess, range(burst)))
+    assert codes.count("unlock_failed") <= budget, codes
+    assert codes.count("rate_limited") >= burst - budget, codes
+    # Every try ended: the budget is spent (failures), nothing is still held.
+    _problem(live.client.get(f"{API}/history", headers=_basic(_create(live))), 429, "rate_limited")
 
 
 def test_wallet_creation_is_limited_per_client(live_service: LiveService) -> None:
