@@ -35,6 +35,7 @@ CITY = "bench_city.py"
 #: Arguments for a quick smoke run, per script (scripts not named run with their defaults).
 QUICK: dict[str, list[str]] = {
     "bench_credentials.py": ["--seconds", "0.6"],
+    "bench_http.py": ["--requests", "60", "--clients", "2"],
     "bench_jose.py": ["--seconds", "0.3"],
     "bench_ledger.py": ["--appends", "300", "--proof-size", "20000", "--audit-size", "2000"],
 }
