@@ -369,6 +369,44 @@ def test_wallet_fetches_an_offer_by_reference(live: LiveService, server: ServerS
     _problem(answer, 400, "malformed")
 
 
+def test_wrong_pin_fetches_nothing_and_reveals_nothing(
+    live: LiveService, server: ServerState
+) -> None:
+    """The PIN is checked before any fetch: no offer by reference, metadata or nonce request.
+
+    A caller holding only a wallet id (agencies are given them) cannot make the service
+    fetch URLs, nor tell the wallet exists: a garbage offer answers as an unknown id does.
+    """
+    wallets = live.service.wallets
+    assert wallets is not None
+    created = _offer(live)
+    server.serve(
+        "/offers/wrong-pin",
+        body=json.dumps(created["credential_offer"]).encode(),
+        Content_Type="application/json",
+    )
+    reference = quote(f"https://localhost:{server.port}/offers/wrong-pin", safe="")
+    by_reference = f"openid-credential-offer://?credential_offer_uri={reference}"
+    wrong = "000000" if PIN != "000000" else "111111"
+    for offer in (by_reference, created["offer_uri"], "not an offer"):
+        wallet = wallets.create(PIN)  # one wrong PIN each: no per-wallet wait
+        answer = live.client.post(
+            "/wallet/v1/offers", json={"offer": offer}, headers=_basic(wallet.id, wrong)
+        )
+        _problem(answer, 401, "unlock_failed")
+    assert server.requests == []
+    unknown = live.client.post(
+        "/wallet/v1/offers",
+        json={"offer": "not an offer"},
+        headers=_basic(secrets.token_urlsafe(12), wrong),
+    )
+    _problem(unknown, 401, "unlock_failed")
+    state = live.client.get(
+        f"/issuer/v1/offers/{created['offer_id']}", headers=live.agency("issuer")
+    )
+    assert state.json()["state"] == "offered"
+
+
 def test_wallet_endpoint_refuses_garbage_offers(live: LiveService) -> None:
     """Offers that do not parse are 400; an unknown member in the body too; no credentials."""
     wallets = live.service.wallets

@@ -21,6 +21,8 @@ from seoul_vc._tables import open_table_store
 from seoul_vc.credentials import present
 from seoul_vc.credentials.schemas import example_subject
 from seoul_vc.credentials.types import credential_type
+from seoul_vc.ledger.bundle import format_cosigner_key
+from seoul_vc.ledger.checkpoint import CosignerKey
 from seoul_vc.wallet import CitizenWallet
 
 PIN = "482913"
@@ -151,6 +153,19 @@ def test_wallet_answers_and_agency_reads_exactly_the_disclosed_claims(
 ) -> None:
     """The whole OpenID4VP flow over HTTPS: request by reference, direct_post, result."""
     _flow(live_service)
+
+
+def test_receipts_of_a_witnessed_ledger_are_accepted_at_once(
+    start_service: Callable[..., LiveService],
+) -> None:
+    """With witnesses configured, a Citizen Card answer is still accepted when it arrives.
+
+    The view's receipt is under a checkpoint signed at the view, before any witness polled
+    it; the service's verifier checks receipts of its own log under its own log key.
+    """
+    witness = CosignerKey("witness-1.seoul.example", PrivateKey.generate("EdDSA"))
+    ledger = {"witnesses": [format_cosigner_key(witness.verifier)], "witness_threshold": 1}
+    _flow(start_service("witnessed", ledger=ledger))
 
 
 def test_citizen_consents_to_fewer_claims(live_service: LiveService) -> None:
@@ -407,6 +422,14 @@ def test_wrong_pin_fetches_nothing(live_service: LiveService) -> None:
     assert response.json()["code"] == "unlock_failed"
     assert _result(live, created["request_id"])["status"] == "pending"
     assert [e.kind for e in wallet.history(PIN)] == ["credential_received"]
+
+
+def test_wallet_presentations_need_credentials_before_the_body(live_service: LiveService) -> None:
+    """Without Basic credentials the answer is 401 whatever the body, as on every citizen act."""
+    live = live_service
+    for body in ({"authorization_request": "x", "pin": "1"}, {"claims": []}):
+        response = live.client.post("/wallet/v1/presentations", json=body)
+        assert _problem(response, 401, "unauthorized")["details"] == {"scheme": "Basic"}
 
 
 @pytest.mark.parametrize(

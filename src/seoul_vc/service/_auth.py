@@ -13,8 +13,9 @@ Room: service (surface).
   :data:`~seoul_vc.wallet.wallet.PIN_DELAYS` as 409 ``wallet_locked`` with ``Retry-After``,
   then a lock for good); per client here (:class:`~seoul_vc.service._http.FailureLimiter`
   keyed by the peer address, 429 ``rate_limited``): a client spraying one PIN over many
-  wallets is stopped. A successful PIN does not reset the client's count, or an attacker
-  holding one wallet could reset it between guesses.
+  wallets is stopped. A try in progress counts against the client until it ends, so
+  concurrent requests cannot outrun the count. A successful PIN does not reset the
+  client's count, or an attacker holding one wallet could reset it between guesses.
 * **An unknown wallet id answers exactly like a wrong PIN**: the same code, status, message
   and headers, after the same scrypt cost, with the same waits and lock (kept in memory per
   unknown id), and it counts against the client. The wallet id is thus half of the secret:
@@ -231,7 +232,9 @@ def _begin(request: Request, service: Service) -> tuple[str, str, str]:
     # Credentials first: a request without any is 401 even from a rate-limited client.
     wallet_id, pin = citizen(request)
     key = client_key(request)
-    service.pin_limiter.check(key)
+    # Held until the try ends (the caller releases it): concurrent tries count as failures
+    # meanwhile, so a burst of requests cannot all pass before the first failure is counted.
+    service.pin_limiter.reserve(key)
     return key, wallet_id, pin
 
 
@@ -260,7 +263,10 @@ async def as_citizen(
     """
     key, wallet_id, pin = _begin(request, service)
     call = partial(_run, service, key, wallet_id, pin, act)
-    return await anyio.to_thread.run_sync(call, limiter=limiter)
+    try:
+        return await anyio.to_thread.run_sync(call, limiter=limiter)
+    finally:
+        service.pin_limiter.release(key)
 
 
 @contextmanager
@@ -279,6 +285,8 @@ def pin_attempt(request: Request, service: Service) -> Iterator[tuple[str, str]]
         yield wallet_id, pin
     except SeoulVCError as exc:
         _judge(service, key, wallet_id, pin, exc)
+    finally:
+        service.pin_limiter.release(key)
 
 
 def count_creation(request: Request, service: Service) -> None:

@@ -197,15 +197,25 @@ class FailureLimiter:
     Used for PIN tries per client (the library limits them per citizen): a client spraying
     one PIN across many wallets is stopped here. In memory, per process.
 
+    A try whose outcome is not known yet (a PIN being checked in a worker thread) is held
+    with :meth:`reserve` and counts as a failure until :meth:`release`: otherwise a client
+    sending many requests at once would have them all pass :meth:`check` before the first
+    failure is recorded.
+
     >>> limiter = FailureLimiter(max_failures=2, window=60.0)
     >>> limiter.check("a"); limiter.fail("a"); limiter.fail("a")
     >>> limiter.blocked("a")
     True
+    >>> limiter.reserve("b"); limiter.reserve("b"); limiter.blocked("b")
+    True
+    >>> limiter.release("b"); limiter.blocked("b")
+    False
     """
 
     def __init__(self, *, max_failures: int, window: float, max_keys: int = 100_000) -> None:
         self._max, self._window, self._max_keys = max_failures, window, max_keys
         self._fails: dict[str, list[float]] = {}
+        self._pending: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def _recent(self, key: str, now: float) -> list[float]:
@@ -217,9 +227,18 @@ class FailureLimiter:
         return kept
 
     def blocked(self, key: str) -> bool:
-        """Whether ``key`` has used up its failures in the window."""
+        """Whether ``key`` has used up its failures (and held tries) in the window."""
         with self._lock:
-            return len(self._recent(key, time.monotonic())) >= self._max
+            recent = self._recent(key, time.monotonic())
+            return len(recent) + self._pending.get(key, 0) >= self._max
+
+    def _refuse_if_spent(self, key: str) -> None:
+        # Under the lock: failures in the window plus tries still held.
+        now = time.monotonic()
+        recent = self._recent(key, now)
+        if len(recent) + self._pending.get(key, 0) >= self._max:
+            wait = max(1, int(self._window - (now - recent[0])) + 1) if recent else 1
+            raise PolicyError(Code.RATE_LIMITED, "too many failures; wait", retry_after=wait)
 
     def check(self, key: str) -> None:
         """Raise if ``key`` is blocked.
@@ -228,11 +247,28 @@ class FailureLimiter:
             PolicyError: ``rate_limited`` with the seconds to wait.
         """
         with self._lock:
-            now = time.monotonic()
-            recent = self._recent(key, now)
-            if len(recent) >= self._max:
-                wait = max(1, int(self._window - (now - recent[0])) + 1)
-                raise PolicyError(Code.RATE_LIMITED, "too many failures; wait", retry_after=wait)
+            self._refuse_if_spent(key)
+
+    def reserve(self, key: str) -> None:
+        """Check ``key`` and hold one try for it, counted as a failure until :meth:`release`.
+
+        Raises:
+            PolicyError: ``rate_limited`` with the seconds to wait.
+        """
+        with self._lock:
+            self._refuse_if_spent(key)
+            if key not in self._pending and len(self._pending) >= self._max_keys:
+                raise PolicyError(Code.RATE_LIMITED, "too many tries at once; wait", retry_after=1)
+            self._pending[key] = self._pending.get(key, 0) + 1
+
+    def release(self, key: str) -> None:
+        """End a try held by :meth:`reserve` (record its failure with :meth:`fail` first)."""
+        with self._lock:
+            left = self._pending.get(key, 0) - 1
+            if left > 0:
+                self._pending[key] = left
+            else:
+                self._pending.pop(key, None)
 
     def fail(self, key: str) -> None:
         """Record one failure of ``key``."""

@@ -5,6 +5,8 @@ Room: wallet. :func:`accept_offer` runs the wallet's side of the pre-authorized 
 :class:`~seoul_vc._net.GuardedFetcher` (HTTPS only, no private addresses, one deadline, a
 byte bound per answer):
 
+0. Check the citizen's PIN before anything is fetched: a caller without it cannot make the
+   service fetch URLs (an offer by reference, metadata and endpoints the offer names).
 1. Parse the offer (§4.1): the ``openid-credential-offer://`` URI by value, the JSON object,
    or by reference (``credential_offer_uri``, fetched as ``application/json``). Its values
    are not trusted (§13.5).
@@ -18,8 +20,8 @@ byte bound per answer):
    ``authorization_servers``): it must support the pre-authorized code grant anonymously
    (§12.3), since the wallet has no ``client_id``.
 5. Get a ``c_nonce`` per credential (§7), then have the wallet sign the key proofs
-   (:meth:`~seoul_vc.wallet.WalletService.sign_key_proofs`, PIN-authorised): the PIN is
-   checked before the pre-authorized code is spent.
+   (:meth:`~seoul_vc.wallet.WalletService.sign_key_proofs`, PIN-authorised again): the
+   pre-authorized code is spent only after that.
 6. Token request (§6.1, form-encoded), then one credential request per configuration
    (§8.2, ``proofs.jwt``), then :meth:`~seoul_vc.wallet.WalletService.receive`, which
    verifies signature, issuer trust, schema, validity, status and the binding to the
@@ -339,15 +341,19 @@ def accept_offer(
             bound to its key).
         VerificationError: ``issuer_mismatch`` for metadata of another issuer; the
             credential's own verification failures.
-        PolicyError: ``untrusted_issuer``; ``unlock_failed`` (wrong PIN); the issuer's
-            ``invalid_grant`` and ``credential_request_denied``; ``address_refused``,
-            ``insecure_transport``.
+        PolicyError: ``untrusted_issuer``; ``unlock_failed`` (wrong PIN, before any fetch);
+            the issuer's ``invalid_grant`` and ``credential_request_denied``;
+            ``address_refused``, ``insecure_transport``.
         NotFoundError: ``not_found`` (wallet, documents), ``unknown_credential_configuration``.
         StateConflictError: ``wallet_locked``; the issuer's ``invalid_nonce``.
         UnavailableError: the issuer is unreachable or failed.
     """
     limits = limits or Limits()
-    holder = service.holder_public_key(wallet_id)  # an unknown wallet fails before any fetch
+    # The PIN before anything is fetched: a caller without it (the wallet id is no secret to
+    # the agencies a citizen deals with) must not make the service fetch or POST to URLs, nor
+    # tell from the answer whether the wallet exists.
+    service.credentials(wallet_id, pin)
+    holder = service.holder_public_key(wallet_id)
     parsed = _read_offer(offer, fetcher, limits)
     _check_tx_code(parsed, tx_code)
     metadata = CredentialIssuerMetadata.from_json(

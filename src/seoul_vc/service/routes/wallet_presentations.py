@@ -73,6 +73,8 @@ def section(service: Service) -> Section:
     max_body = service.config.max_body_bytes
 
     async def present(request: Request) -> Response:
+        # Credentials before the body: a request without any is 401 whatever it carries.
+        _auth.citizen(request)
         body = await read_json(request, max_body)
         url, claims = _arguments(body)
         with _auth.pin_attempt(request, service) as (wallet_id, pin):
