@@ -575,6 +575,12 @@ class Verifier:
             key = self_certifying_key(kid)
             if key is not None:
                 return key
+            # Trust first, fetch second, as for issuer metadata below: an issuer the policy
+            # would refuse for the type it claims (not yet verified) never makes this
+            # verifier resolve a did:web, so a presentation cannot steer it to a host.
+            _, type_name = _type_of(payload, "@context" in payload)
+            if self._trust is not None and not self._trust.may_issue(issuer, type_name):
+                raise PolicyError(Code.UNTRUSTED_ISSUER, "the issuer is not trusted for this type")
             method = resolve_verification_method(kid, resolver=self._resolver)
             return method.public_key
         # SD-JWT VC key discovery by issuer metadata (draft-ietf-oauth-sd-jwt-vc §2.5, §4):

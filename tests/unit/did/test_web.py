@@ -11,9 +11,10 @@ from datetime import timedelta
 
 import pytest
 
+from https_server import did_document
 from seoul_vc.did import MethodResolver, resolve_verification_method
 from seoul_vc.did.web import WebResolver, check_public_address, did_web_url
-from seoul_vc.errors import SeoulVCError
+from seoul_vc.errors import Code, SeoulVCError
 from seoul_vc.limits import Limits
 
 ONE_SECOND = Limits(did_web_timeout=timedelta(seconds=1))
@@ -444,3 +445,29 @@ def test_closed_resolver_refuses_to_resolve(make_resolver, server) -> None:
 def test_overlong_did_is_refused(resolver) -> None:
     """A DID past max_did_bytes fails with too_large before anything else."""
     expect_code("too_large", resolver.resolve, "did:web:" + "a" * 3000 + ".example")
+
+
+def test_verifier_never_resolves_an_untrusted_did_web_issuer(server, resolver, key) -> None:
+    """Trust first, fetch second: a presentation cannot steer a verifier to any did:web host."""
+    from seoul_vc.credentials import Issuer, TrustRegistry, Verifier
+    from seoul_vc.credentials.schemas import example_subject
+
+    did = server.did("issuers", "unknown")
+    server.publish(did, did_document(did, key.public_key))
+    kid = f"{did}#{key.public_key.to_multikey()}"
+    token = Issuer(key, did=did, kid=kid).issue("ResidencyCredential", example_subject("residency"))
+    trusted = {"issuers": [{"id": "did:web:mois.example", "types": ["ResidencyCredential"]}]}
+    verifier = Verifier(
+        trust=TrustRegistry.from_json(trusted), resolver=MethodResolver(web=resolver)
+    )
+    report = verifier.check(token)
+    assert report.error is not None
+    assert report.error.code is Code.UNTRUSTED_ISSUER
+    assert server.requests == []
+    # The same token from a trusted issuer is resolved (once) and verifies.
+    trusted["issuers"].append({"id": did, "types": ["ResidencyCredential"]})
+    verifier = Verifier(
+        trust=TrustRegistry.from_json(trusted), resolver=MethodResolver(web=resolver)
+    )
+    assert verifier.check(token).ok
+    assert server.requests == ["/issuers/unknown/did.json"]
