@@ -449,14 +449,23 @@ class Ledger:
             raise NotFoundError(Code.NOT_FOUND, "the log has no genesis yet")
         return origin
 
-    def checkpoint(self, signer: NoteSigner) -> str:
+    def checkpoint(self, signer: NoteSigner, *, store: bool = True) -> str:
         """Sign the current tree head as a C2SP checkpoint, store it and return the note.
 
         If the latest stored checkpoint is this very note (same tree head, same key: Ed25519
         signatures are deterministic), it is kept and returned with the witness
         cosignatures it has gathered (:meth:`add_cosignatures`), never replaced by a bare one.
+
+        With ``store=False`` the note is only signed and returned: a proof for one reader
+        (a view receipt) needs a checkpoint covering its entry, but storing one per view
+        would keep replacing the checkpoint witnesses are cosigning.
         """
         origin = self.origin
+        if not store:
+            with self._store.read() as tx:
+                size = tx.size()
+                head = Checkpoint(origin=origin, size=size, root_hash=tlog.tree_hash(size, tx))
+            return sign_checkpoint(head, signer)
         with self._store.write() as tx:
             size = tx.size()
             note = sign_checkpoint(

@@ -819,7 +819,9 @@ class WalletService:
             text = latest[: latest.find("\n\n") + 1]
             if parse_checkpoint(text).size > index:
                 return latest
-        note = self.ledger.checkpoint(self._log_signer)
+        # Not stored as the ledger's latest: witnesses cosign the published checkpoint, which
+        # a stream of views must not keep replacing (the receipt carries its own note).
+        note = self.ledger.checkpoint(self._log_signer, store=False)
         return self._witness(note) if self._witness is not None else note
 
     # -- history, backup -------------------------------------------------------------------

@@ -230,3 +230,17 @@ def test_credential_bound_to_another_key_is_not_stored(world: World) -> None:
     with pytest.raises(SeoulVCError) as caught:
         wallet.receive(token)
     assert caught.value.code == Code.BAD_ARGUMENT
+
+
+def test_views_do_not_replace_the_checkpoint_witnesses_cosign(world: World) -> None:
+    """Each receipt has its own covering checkpoint; the ledger's published one stays put."""
+    wallet, _ = world.citizen()
+    consent = world.grant(wallet, max_views=3)
+    published = world.ledger.checkpoint(world.log)
+    for k in (1, 2):
+        token, nonce = world.request()
+        shown = wallet.view(consent, token)
+        assert world.check(shown, nonce).view.view == k
+    assert world.ledger.latest_checkpoint() == published
+    # The receipt's checkpoint covers the view, which the published one does not.
+    assert shown.receipt.view.checkpoint != published
