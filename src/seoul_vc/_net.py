@@ -28,13 +28,13 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
-from typing import Final
+from typing import Final, TypeVar
 
 import httpcore
 import httpx
@@ -58,6 +58,8 @@ __all__ = [
     "GuardedFetcher",
     "check_public_address",
 ]
+
+_T = TypeVar("_T")
 
 # -- the address guard -----------------------------------------------------------------------
 
@@ -505,16 +507,24 @@ class GuardedFetcher:
                 statuses, DNS, connection, TLS and protocol failures, and the deadline.
             ConfigurationError: ``bad_argument`` once the fetcher is closed.
         """
+        return self._guarded(
+            url,
+            f"a {what} is fetched",
+            lambda target: self._follow(target, accept, max_bytes, what),
+        )
+
+    def _guarded(self, url: str, verb: str, call: Callable[[httpx.URL], _T]) -> _T:
+        """Run ``call`` on ``url`` under the deadline, HTTPS only, transport errors mapped."""
         if self._client.is_closed:
             raise ConfigurationError(Code.BAD_ARGUMENT, "the fetcher is closed")
         token = _DEADLINE.set(time.monotonic() + self._timeout)
         try:
             target = httpx.URL(url)
             if target.scheme != "https":
-                raise PolicyError(Code.INSECURE_TRANSPORT, f"a {what} is fetched over HTTPS only")
+                raise PolicyError(Code.INSECURE_TRANSPORT, f"{verb} over HTTPS only")
             if target.userinfo:
-                raise PolicyError(Code.INSECURE_TRANSPORT, f"a {what} URL may not carry userinfo")
-            return self._follow(target, accept, max_bytes, what)
+                raise PolicyError(Code.INSECURE_TRANSPORT, f"{verb} to a URL without userinfo")
+            return call(target)
         except SeoulVCError:
             raise
         except FETCH_ERRORS as exc:
@@ -575,16 +585,9 @@ class GuardedFetcher:
             UnavailableError: ``unavailable`` for transport failures and the deadline.
             ConfigurationError: ``bad_argument`` once the fetcher is closed.
         """
-        if self._client.is_closed:
-            raise ConfigurationError(Code.BAD_ARGUMENT, "the fetcher is closed")
-        token = _DEADLINE.set(time.monotonic() + self._timeout)
-        try:
-            target = httpx.URL(url)
-            if target.scheme != "https":
-                raise PolicyError(Code.INSECURE_TRANSPORT, f"a {what} is sent over HTTPS only")
-            if target.userinfo:
-                raise PolicyError(Code.INSECURE_TRANSPORT, f"a {what} URL may not carry userinfo")
-            sent = {"Accept": accept, "Content-Type": content_type, **(headers or {})}
+        sent = {"Accept": accept, "Content-Type": content_type, **(headers or {})}
+
+        def send(target: httpx.URL) -> Answer:
             request = self._client.build_request("POST", target, headers=sent, content=body)
             response = self._client.send(request, stream=True)
             try:
@@ -595,12 +598,8 @@ class GuardedFetcher:
                 )
             finally:
                 response.close()
-        except SeoulVCError:
-            raise
-        except FETCH_ERRORS as exc:
-            raise _unavailable(exc) from exc
-        finally:
-            _DEADLINE.reset(token)
+
+        return self._guarded(url, f"a {what} is sent", send)
 
     def close(self) -> None:
         """Close pooled connections; later :meth:`get` calls fail with ``bad_argument``."""
