@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -186,9 +187,30 @@ def require_bearer(request: Request, digests: Iterable[str]) -> str:
 
 
 def client_key(request: Request) -> str:
-    """The key failures are counted under for a client: its peer address (not logged)."""
+    """The key failures are counted under for a client: its peer address (not logged).
+
+    An IPv6 client is counted by its /64 network: one host is routinely given a whole
+    /64 (RFC 6177), so counting single addresses would give it 2^64 budgets.
+    """
     client = request.client
-    return client.host if client is not None else "unknown"
+    return address_key(client.host) if client is not None else "unknown"
+
+
+def address_key(host: str) -> str:
+    """The limiter key of a peer address: itself for IPv4, its /64 network for IPv6.
+
+    >>> address_key("203.0.113.7"), address_key("2001:db8:1:2:3:4:5:6")
+    ('203.0.113.7', '2001:db8:1:2::/64')
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return (
+        str(address.ipv4_mapped or address) if isinstance(address, ipaddress.IPv6Address) else host
+    )
 
 
 class FailureLimiter:
