@@ -809,7 +809,8 @@ def poll_register(state: dict[str, Any], _: object) -> dict[str, Any]:
     ledger = _poll_ledger(state)
     verifier = Verifier(
         trust=TrustRegistry.from_json(state["trust"]),
-        limits=Limits(max_nonces=max(100_000, state["voters"] + 10)),
+        # Every challenge is remembered until its ttl: up to two per voter (double tries).
+        limits=Limits(max_nonces=max(100_000, 2 * state["voters"] + 1_000)),
     )
     registrar = Registrar(
         PrivateKey.from_jwk(state["registrar"]),

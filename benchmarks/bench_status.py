@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import platform
 import secrets
 import statistics
@@ -65,8 +66,16 @@ def main() -> None:
     parser.add_argument("--revoke", type=float, default=0.10)
     parser.add_argument("--warm", type=int, default=200_000)
     parser.add_argument("--cold", type=int, default=50)
+    parser.add_argument("--json", action="store_true", help="print one JSON object to stdout")
     args = parser.parse_args()
-    print(f"python {platform.python_version()} on {platform.machine()}, format {args.format}")
+    out: dict[str, object] = {"entries": args.entries, "format": args.format}
+    # With --json the human lines go to stderr and stdout carries only the figures.
+    stream = sys.stderr if args.json else sys.stdout
+
+    def say(line: str) -> None:
+        print(line, file=stream)
+
+    say(f"python {platform.python_version()} on {platform.machine()}, format {args.format}")
 
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -91,7 +100,9 @@ def main() -> None:
         slots = registry.allocate_many(args.format, args.entries)
         took = time.perf_counter() - start
         lists = len({s.list_id for s in slots})
-        print(
+        out["allocate_per_s"] = args.entries / took
+        out["lists"] = lists
+        say(
             f"allocate   {args.entries:>9,} random indexes in {lists} lists: {took:7.2f} s "
             f"({args.entries / took:,.0f}/s)"
         )
@@ -101,13 +112,16 @@ def main() -> None:
         start = time.perf_counter()
         registry.change_many(chosen, StatusType.INVALID)
         took = time.perf_counter() - start
-        print(f"revoke     {count:>9,} at random (one transaction):   {took:7.2f} s")
+        out["revoke_seconds"] = took
+        say(f"revoke     {count:>9,} at random (one transaction):   {took:7.2f} s")
 
         start = time.perf_counter()
         published = registry.publish()
         took = time.perf_counter() - start
         sizes = [len(p.token) for p in published]
-        print(
+        out["publish_seconds"] = took
+        out["list_token_bytes_max"] = max(sizes)
+        say(
             f"publish    {len(published)} signed + anchored lists:          {took:7.2f} s "
             f"(token {min(sizes):,}-{max(sizes):,} bytes, ledger size {ledger.size})"
         )
@@ -127,7 +141,8 @@ def main() -> None:
         for _ in range(args.warm):
             checker.check(claim, issuer=did)
         warm = (time.perf_counter() - start) / args.warm * 1e6
-        print(f"check warm (cached decoded list):   {warm:8.2f} us/check  (goal < 20 us)")
+        out["check_warm_us"] = warm
+        say(f"check warm (cached decoded list):   {warm:8.2f} us/check  (goal < 20 us)")
 
         def cold(make: object, label: str) -> None:
             times = []
@@ -137,7 +152,8 @@ def main() -> None:
                 fresh.check(claim, issuer=did)
                 times.append(time.perf_counter() - t0)
             med = statistics.median(times) * 1e3
-            print(f"check cold {label:<24} {med:8.2f} ms/check (median of {args.cold})")
+            out[f"check_cold_{label.strip('():').replace(' ', '_').replace(',', '')}_ms"] = med
+            say(f"check cold {label:<24} {med:8.2f} ms/check (median of {args.cold})")
 
         fetcher = GuardedFetcher(
             timeout=timedelta(seconds=5),
@@ -166,6 +182,8 @@ def main() -> None:
         ledger.close()
         with contextlib.suppress(StopIteration):
             next(runner)
+    if args.json:
+        print(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":
