@@ -57,11 +57,14 @@ from seoul_vc._json import JSONObject, JSONValue
 from seoul_vc.errors import (
     Code,
     InternalError,
-    MalformedInputError,
     PolicyError,
     StateConflictError,
 )
 from seoul_vc.ledger.app import StateReader, StateWrites
+from seoul_vc.ledger.apps._body import bounded_int as _int
+from seoul_vc.ledger.apps._body import malformed as _malformed
+from seoul_vc.ledger.apps._body import match as _match
+from seoul_vc.ledger.apps._body import members as _members
 from seoul_vc.ledger.entry import Entry
 
 __all__ = [
@@ -109,30 +112,9 @@ def consent_key(consent: str) -> str:
     return f"c/{consent}"
 
 
-def _malformed(message: str, field: str) -> MalformedInputError:
-    return MalformedInputError(Code.MALFORMED, message, field=field)
-
-
-def _members(body: JSONObject, names: set[str], what: str) -> None:
-    if set(body) != names:
-        raise MalformedInputError(Code.MALFORMED, f"{what} is {'/'.join(sorted(names))}")
-
-
-def _match(value: object, pattern: re.Pattern[str], field: str, what: str) -> str:
-    if not isinstance(value, str) or pattern.fullmatch(value) is None:
-        raise _malformed(f"{field} is {what}", field)
-    return value
-
-
 def _did(value: object, field: str) -> str:
     if not isinstance(value, str) or not value.startswith("did:") or not 4 < len(value) <= 2048:
         raise _malformed("a DID is expected", field)
-    return value
-
-
-def _int(value: object, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _malformed(f"{field} is an integer in [{low}, {high}]", field)
     return value
 
 

@@ -60,6 +60,8 @@ from seoul_vc.errors import (
     StateConflictError,
 )
 from seoul_vc.ledger.app import StateReader, StateWrites
+from seoul_vc.ledger.apps._body import malformed as _malformed
+from seoul_vc.ledger.apps._body import match as _match
 from seoul_vc.ledger.entry import Entry, public_key_of_signer
 
 __all__ = [
@@ -118,16 +120,6 @@ def operation_digest(entry: Entry) -> str:
     The signer's time and signature are left out, so a re-signed retry is the same operation.
     """
     return hashlib.sha256(_json.canonical({"type": entry.type, "body": entry.body})).hexdigest()
-
-
-def _malformed(message: str, field: str) -> MalformedInputError:
-    return MalformedInputError(Code.MALFORMED, message, field=field)
-
-
-def _match(value: object, pattern: re.Pattern[str], field: str, what: str) -> str:
-    if not isinstance(value, str) or pattern.fullmatch(value) is None:
-        raise _malformed(f"{field} is {what}", field)
-    return value
 
 
 def _amount(value: object, field: str, *, minimum: int = 1) -> int:

@@ -57,6 +57,8 @@ from seoul_vc.errors import (
     StateConflictError,
 )
 from seoul_vc.ledger.app import StateReader, StateWrites
+from seoul_vc.ledger.apps._body import malformed as _malformed
+from seoul_vc.ledger.apps._body import members as _members
 from seoul_vc.ledger.apps.eligibility import EligibilityRule
 from seoul_vc.ledger.entry import Entry, public_key_of_signer
 
@@ -93,15 +95,6 @@ def poll_key(poll: str) -> str:
 def voter_key(poll: str, voter: str) -> str:
     """Return the state key of a voter's roll entry in a poll."""
     return f"voter/{poll}/{voter}"
-
-
-def _malformed(message: str, field: str) -> MalformedInputError:
-    return MalformedInputError(Code.MALFORMED, message, field=field)
-
-
-def _members(body: JSONObject, names: set[str], what: str) -> None:
-    if set(body) != names:
-        raise MalformedInputError(Code.MALFORMED, f"{what} is {'/'.join(sorted(names))}")
 
 
 def _poll_id(value: object) -> str:
