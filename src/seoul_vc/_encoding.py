@@ -16,14 +16,18 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 
 import base58
 
 from seoul_vc.errors import Code, MalformedInputError
 
 __all__ = [
+    "B64URL_FROM_STD",
+    "B64URL_VALUE",
     "b64_hash_decode",
     "b64url_decode",
+    "b64url_decode_each",
     "b64url_encode",
     "decode_multibase_base58btc",
     "decode_varint_prefix",
@@ -42,6 +46,10 @@ _DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
 
 
 _STD_TO_B64URL = bytes.maketrans(b"+/", b"-_")
+#: ``bytes.translate`` table from standard base64 to base64url (for encoders working in bulk).
+B64URL_FROM_STD = _STD_TO_B64URL
+#: The 6-bit value of each base64url character.
+B64URL_VALUE = _B64URL_VALUE
 
 
 def b64url_encode(data: bytes) -> str:
@@ -71,21 +79,7 @@ def b64url_decode(text: str, *, what: str = "value") -> bytes:
         raise MalformedInputError(
             Code.INVALID_ENCODING, f"{what} is not unpadded base64url", field=what
         )
-    rem = len(text) % 4
-    if rem == 1:
-        raise MalformedInputError(
-            Code.INVALID_ENCODING, f"{what} has an impossible base64url length", field=what
-        )
-    # RFC 4648 §3.5: the unused low bits of the last character must be zero, otherwise
-    # several texts decode to the same bytes (a malleable signature encoding).
-    if rem == 2 and _B64URL_VALUE[text[-1]] & 0x0F:
-        raise MalformedInputError(
-            Code.INVALID_ENCODING, f"{what} has non-canonical trailing bits", field=what
-        )
-    if rem == 3 and _B64URL_VALUE[text[-1]] & 0x03:
-        raise MalformedInputError(
-            Code.INVALID_ENCODING, f"{what} has non-canonical trailing bits", field=what
-        )
+    rem = _remainder(text, what)
     try:
         # Validated above, so the standard decoder in strict mode sees only clean input.
         # (bytes.translate is ~5x faster than str.translate here.)
@@ -94,6 +88,55 @@ def b64url_decode(text: str, *, what: str = "value") -> bytes:
         raise MalformedInputError(
             Code.INVALID_ENCODING, f"{what} is not base64url", field=what
         ) from exc
+
+
+def _remainder(text: str, what: str) -> int:
+    """``len(text) % 4`` once the length and trailing bits are checked (alphabet already is).
+
+    Raises:
+        MalformedInputError: ``invalid_encoding`` for a length of 1 mod 4 or non-zero unused
+            trailing bits: RFC 4648 §3.5 says several texts would decode to the same bytes.
+    """
+    rem = len(text) % 4
+    if rem == 1:
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} has an impossible base64url length", field=what
+        )
+    if (rem == 2 and _B64URL_VALUE[text[-1]] & 0x0F) or (
+        rem == 3 and _B64URL_VALUE[text[-1]] & 0x03
+    ):
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} has non-canonical trailing bits", field=what
+        )
+    return rem
+
+
+def b64url_decode_each(texts: Sequence[str], *, what: str = "value") -> list[bytes]:
+    """Decode several texts as :func:`b64url_decode` does each, in fewer passes.
+
+    The alphabet of all of them is checked in one pass and translated in one more; only the
+    length and trailing-bit checks and the decoding itself are per text. For an SD-JWT's
+    disclosures, decoded together.
+
+    Raises:
+        MalformedInputError: ``invalid_encoding``, as :func:`b64url_decode` for any text.
+    """
+    if not all(isinstance(text, str) for text in texts):
+        raise MalformedInputError(Code.INVALID_ENCODING, f"{what} is not text", field=what)
+    joined = "".join(texts).encode("ascii", "replace")
+    if joined.translate(None, _B64URL_BYTES):
+        raise MalformedInputError(
+            Code.INVALID_ENCODING, f"{what} is not unpadded base64url", field=what
+        )
+    standard = joined.translate(_B64URL_TO_STD)
+    out: list[bytes] = []
+    start = 0
+    for text in texts:
+        end = start + len(text)
+        rem = _remainder(text, what)
+        out.append(binascii.a2b_base64(standard[start:end] + _PADDING[rem]))
+        start = end
+    return out
 
 
 def b64_hash_decode(text: object, *, what: str = "hash") -> bytes:

@@ -27,6 +27,8 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -158,13 +160,38 @@ def parse_compact(
             Code.MALFORMED, "a compact JWS has exactly three parts", parts=len(parts)
         )
     header_b64, payload_b64, signature_b64 = parts
-    header_bytes = b64url_decode(header_b64, what="JWS header")
+    # Headers repeat (one per issuer key and format), so their checked parse is kept.
+    items = _checked_header(
+        header_b64, limits.max_token_bytes, limits.max_json_depth, understood_crit
+    )
+    header = dict(items)
+    if not all(type(value) in _SCALARS for _, value in items):
+        header = copy.deepcopy(header)  # nested values are never shared with the cache
     payload = b64url_decode(payload_b64, what="JWS payload")
     signature = b64url_decode(signature_b64, what="JWS signature")
+    return CompactJWS(
+        header=header,
+        payload=payload,
+        signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
+        signature=signature,
+    )
+
+
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.lru_cache(maxsize=256)
+def _checked_header(
+    header_b64: str, max_bytes: int, max_depth: int, understood_crit: frozenset[str]
+) -> tuple[tuple[str, JSONValue], ...]:
+    """Decode and check a protected header (steps 2-4 above), as ``(name, value)`` pairs.
+
+    A pure function of its arguments; errors are raised, never kept.
+    """
     header = _json.loads_object(
-        header_bytes,
-        max_bytes=limits.max_token_bytes,
-        max_depth=limits.max_json_depth,
+        b64url_decode(header_b64, what="JWS header"),
+        max_bytes=max_bytes,
+        max_depth=max_depth,
         what="JWS header",
     )
     alg = header.get("alg")
@@ -183,12 +210,7 @@ def parse_compact(
         raise MalformedInputError(Code.MALFORMED, "kid must be a string")
     if "typ" in header and not isinstance(header["typ"], str):
         raise MalformedInputError(Code.MALFORMED, "typ must be a string")
-    return CompactJWS(
-        header=header,
-        payload=payload,
-        signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
-        signature=signature,
-    )
+    return tuple(header.items())
 
 
 def _check_crit(header: JSONObject, understood: frozenset[str]) -> None:
@@ -280,18 +302,30 @@ def sign_compact(
     Raises:
         MalformedInputError: ``malformed`` if ``header`` tries to set ``alg`` or ``b64``.
     """
-    protected: dict[str, JSONValue] = {"alg": key.alg.value}
+    if header and ("alg" in header or "b64" in header or "crit" in header):
+        raise MalformedInputError(Code.MALFORMED, "alg, b64 and crit are set by the signer")
+    extra = tuple(header.items()) if header else ()
+    if all(type(value) is str for _, value in extra):
+        encoded_header = _encoded_header(key.alg.value, typ, kid, extra)
+    else:  # only text is a safe cache key: True == 1 == 1.0 as keys, not as JSON
+        encoded_header = _encoded_header.__wrapped__(key.alg.value, typ, kid, extra)
+    signing_input = f"{encoded_header}.{b64url_encode(payload)}"
+    signature = key.sign(signing_input.encode("ascii"))
+    return f"{signing_input}.{b64url_encode(signature)}"
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_header(
+    alg: str, typ: str | None, kid: str | None, extra: tuple[tuple[str, JSONValue], ...]
+) -> str:
+    """The base64url protected header: an issuer signs with the same few, so it is kept."""
+    protected: dict[str, JSONValue] = {"alg": alg}
     if typ is not None:
         protected["typ"] = typ
     if kid is not None:
         protected["kid"] = kid
-    if header:
-        if "alg" in header or "b64" in header or "crit" in header:
-            raise MalformedInputError(Code.MALFORMED, "alg, b64 and crit are set by the signer")
-        protected.update(header)
-    signing_input = f"{b64url_encode(_json.dumps(protected))}.{b64url_encode(payload)}"
-    signature = key.sign(signing_input.encode("ascii"))
-    return f"{signing_input}.{b64url_encode(signature)}"
+    protected.update(extra)
+    return b64url_encode(_json.dumps(protected))
 
 
 def encode_jwt(
@@ -303,7 +337,8 @@ def encode_jwt(
     header: Mapping[str, JSONValue] | None = None,
 ) -> str:
     """Sign a JSON claims set as a compact JWT (RFC 7519 §7.1)."""
-    return sign_compact(_json.dumps(dict(claims)), key, typ=typ, kid=kid, header=header)
+    payload = claims if isinstance(claims, dict) else dict(claims)
+    return sign_compact(_json.dumps(payload), key, typ=typ, kid=kid, header=header)
 
 
 def decode_jwt(

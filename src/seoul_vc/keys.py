@@ -131,6 +131,7 @@ def _fixed(jwk: Mapping[str, object], name: str, size: int) -> bytes:
     return data
 
 
+_SECP256R1: Final = ec.SECP256R1()
 _JWK_ALGS: Final = {
     KeyAlgorithm.EDDSA: frozenset({"EdDSA", "Ed25519"}),
     KeyAlgorithm.ES256: frozenset({"ES256"}),
@@ -163,7 +164,7 @@ class PublicKey:
     Build them with :meth:`from_jwk` or :meth:`from_multikey`; never from unchecked bytes.
     """
 
-    __slots__ = ("_alg", "_key", "_raw")
+    __slots__ = ("_alg", "_jwk", "_key", "_raw")
 
     def __init__(
         self,
@@ -174,6 +175,7 @@ class PublicKey:
         self._alg = alg
         self._key = key
         self._raw = raw
+        self._jwk: dict[str, str] | None = None
 
     # -- construction ----------------------------------------------------------------------
     @classmethod
@@ -186,7 +188,7 @@ class PublicKey:
                 ``weak_key`` for small-order Ed25519 points; ``invalid_encoding`` for
                 non-canonical base64url.
         """
-        if not isinstance(jwk, Mapping):
+        if type(jwk) is not dict and not isinstance(jwk, Mapping):  # the ABC check is slow
             raise MalformedInputError(Code.INVALID_KEY, "a JWK must be a JSON object")
         if _PRIVATE_JWK_MEMBERS.intersection(jwk):
             raise MalformedInputError(
@@ -227,7 +229,7 @@ class PublicKey:
     @classmethod
     def _p256(cls, encoded_point: bytes) -> PublicKey:
         try:
-            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), encoded_point)
+            key = ec.EllipticCurvePublicKey.from_encoded_point(_SECP256R1, encoded_point)
         except ValueError as exc:
             raise MalformedInputError(
                 Code.INVALID_KEY, "P-256 key is not a point on the curve"
@@ -247,14 +249,17 @@ class PublicKey:
 
     def to_jwk(self) -> dict[str, str]:
         """Return the public JWK (only the members RFC 7638 requires, plus nothing)."""
-        if self._alg is KeyAlgorithm.EDDSA:
-            return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(self._raw)}
-        return {
-            "kty": "EC",
-            "crv": "P-256",
-            "x": b64url_encode(self._raw[1:33]),
-            "y": b64url_encode(self._raw[33:65]),
-        }
+        if self._jwk is None:
+            if self._alg is KeyAlgorithm.EDDSA:
+                self._jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(self._raw)}
+            else:
+                self._jwk = {
+                    "kty": "EC",
+                    "crv": "P-256",
+                    "x": b64url_encode(self._raw[1:33]),
+                    "y": b64url_encode(self._raw[33:65]),
+                }
+        return dict(self._jwk)  # a copy: callers may change theirs
 
     def thumbprint(self) -> str:
         """Return the RFC 7638 JWK thumbprint (SHA-256, base64url).
@@ -356,7 +361,7 @@ class PrivateKey:
             MalformedInputError: ``invalid_key`` (missing ``d``, wrong lengths, scalar out of
                 range, public members that do not match), ``weak_key``, ``invalid_encoding``.
         """
-        if not isinstance(jwk, Mapping):
+        if type(jwk) is not dict and not isinstance(jwk, Mapping):  # the ABC check is slow
             raise MalformedInputError(Code.INVALID_KEY, "a JWK must be a JSON object")
         if "d" not in jwk:
             raise MalformedInputError(Code.INVALID_KEY, "a private JWK needs the member 'd'")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from seoul_vc._encoding import (
     b64url_decode,
+    b64url_decode_each,
     b64url_encode,
     decode_multibase_base58btc,
     decode_varint_prefix,
@@ -299,3 +300,22 @@ def test_parse_decimal_refuses_non_text() -> None:
 def test_parse_decimal_round_trips(value: int) -> None:
     """parse_decimal(str(n)) == n for every n with at most 20 digits."""
     assert parse_decimal(str(value)) == value
+
+
+@given(st.lists(st.binary(max_size=40), max_size=6))
+def test_b64url_decode_each_decodes_as_one_by_one(items: list[bytes]) -> None:
+    texts = [b64url_encode(item) for item in items]
+    assert b64url_decode_each(texts) == items
+
+
+@pytest.mark.parametrize("bad", ["QQ=", "Q", "QR", "QUJ", "Q+", "a b", "é"], ids=repr)
+def test_b64url_decode_each_refuses_what_b64url_decode_refuses(bad: str) -> None:
+    assert refused(b64url_decode_each, ["QUJD", bad, "REVG"]) is refused(b64url_decode, bad)
+
+
+def test_b64url_decode_each_keeps_empty_texts() -> None:
+    assert b64url_decode_each(["QUJD", "", "REVG"]) == [b"ABC", b"", b"DEF"]
+
+
+def test_b64url_decode_each_refuses_non_text() -> None:
+    assert refused(b64url_decode_each, ["QUJD", b"QUJD"]) is Code.INVALID_ENCODING

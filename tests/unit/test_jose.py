@@ -559,3 +559,38 @@ def test_any_single_character_change_of_the_signature_is_refused(index: int, cha
     with pytest.raises(SeoulVCError) as info:
         decode_jwt(forged, ISSUER.public_key)
     assert info.value.code in {Code.INVALID_SIGNATURE, Code.INVALID_ENCODING}
+
+
+# -- kept headers: the signer's encoded header and the parser's checked one ---------------
+
+
+def test_header_values_equal_as_keys_are_kept_apart() -> None:
+    # True == 1 == 1.0 in Python; their JSON is not the same, so neither is the header.
+    key = PrivateKey.generate()
+    headers = [
+        parse_compact(sign_compact(b"{}", key, header={"x": value})).header["x"]
+        for value in (True, 1, 1.0, "1", [1], {"a": 1})
+    ]
+    assert [type(v) for v in headers] == [bool, int, float, str, list, dict]
+
+
+def test_a_parsed_header_is_the_callers_own() -> None:
+    key = PrivateKey.generate()
+    token = sign_compact(b"{}", key, typ="JWT", header={"x5t#S256": "abc", "ext": {"a": [1]}})
+    first = parse_compact(token)
+    first.header["typ"] = "changed"
+    first.header["ext"]["a"].append(2)  # type: ignore[index, union-attr]
+    again = parse_compact(token).header
+    assert again["typ"] == "JWT"
+    assert again["ext"] == {"a": [1]}
+
+
+def test_a_kept_header_is_checked_against_each_callers_crit() -> None:
+    key = PrivateKey.generate()
+    token = sign_compact(b"{}", key, header={"ext": "v"}).split(".")
+    header = {"alg": "EdDSA", "crit": ["ext"], "ext": "v"}
+    forged = b64url_encode(json.dumps(header).encode()) + "." + token[1] + "." + token[2]
+    assert parse_compact(forged, understood_crit=frozenset({"ext"})).header["crit"] == ["ext"]
+    with pytest.raises(SeoulVCError) as info:
+        parse_compact(forged)
+    assert info.value.code is Code.UNSUPPORTED_CRITICAL_HEADER

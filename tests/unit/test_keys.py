@@ -676,3 +676,11 @@ def test_load_public_key_of_a_private_file_gives_its_public_key(tmp_path: Path) 
 def test_load_public_key_missing_file_is_not_found(tmp_path: Path) -> None:
     """load_public_key of a missing file is not_found."""
     assert code_of(load_public_key, tmp_path / "absent.jwk") == Code.NOT_FOUND
+
+
+def test_to_jwk_gives_each_caller_its_own_copy() -> None:
+    public = PrivateKey.generate("ES256").public_key
+    mine = public.to_jwk()
+    mine["x"] = "changed"
+    assert public.to_jwk()["x"] != "changed"
+    assert PublicKey.from_jwk(public.to_jwk()) == public

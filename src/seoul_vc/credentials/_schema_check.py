@@ -26,6 +26,7 @@ __all__ = ["SchemaError", "UnsupportedSchema", "compile_schema"]
 _ANNOTATIONS: Final = frozenset(
     {"title", "description", "examples", "$comment", "$id", "$schema", "$defs"}
 )
+_NUMBER: Final = (int, float)  # made once: ``int | float`` builds a union per evaluation
 _DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
@@ -34,7 +35,7 @@ def _is_string(value: object) -> bool:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, _NUMBER) and not isinstance(value, bool)
 
 
 #: Bound keywords: which instances they apply to, and whether they are lower bounds. Lengths
@@ -88,7 +89,7 @@ def _type_test(name: str) -> Callable[[Any], bool]:
             and (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
         )
     if name == "number":
-        return lambda value: not isinstance(value, bool) and isinstance(value, int | float)
+        return lambda value: not isinstance(value, bool) and isinstance(value, _NUMBER)
     raise UnsupportedSchema(f"type {name}")
 
 
@@ -101,7 +102,7 @@ def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
     return (type(a) is type(b) and a == b) or (
-        isinstance(a, int | float) and isinstance(b, int | float) and a == b
+        isinstance(a, _NUMBER) and isinstance(b, _NUMBER) and a == b
     )
 
 

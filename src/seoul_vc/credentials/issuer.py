@@ -64,6 +64,7 @@ FORMATS: Final[tuple[Format, ...]] = ("vc+jwt", "vc+sd-jwt", "dc+sd-jwt")
 PLAIN_SD_JWT_VC_CLAIMS: Final = frozenset(
     {"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"}
 )
+_NEVER_DISCLOSABLE: Final = PLAIN_SD_JWT_VC_CLAIMS | {"id"}
 
 
 #: Where each securing format keeps the subject's claims, for ``present`` paths.
@@ -243,7 +244,7 @@ class Issuer:
             return [p for p in ctype.disclosable if sd_jwt.claim_exists(dict(subject), p)]
         paths = [parse_claim_path(p) if isinstance(p, str) else tuple(p) for p in disclosable]
         for path in paths:
-            if path and path[0] in PLAIN_SD_JWT_VC_CLAIMS | {"id"}:
+            if path and path[0] in _NEVER_DISCLOSABLE:
                 raise ConfigurationError(
                     Code.BAD_ARGUMENT, "this claim is never selectively disclosable"
                 )

@@ -284,10 +284,16 @@ class _Run:
         self.issuer: str | None = None
 
     def passed(self, name: str, note: str | None = None) -> None:
-        self.checks.append(Check(name, "passed", note=note))
+        self.checks.append(_check(name, "passed", note))
 
     def skipped(self, name: str, note: str) -> None:
-        self.checks.append(Check(name, "skipped", note=note))
+        self.checks.append(_check(name, "skipped", note))
+
+
+@lru_cache(maxsize=256)
+def _check(name: str, outcome: Outcome, note: str | None) -> Check:
+    """A passed or skipped check: immutable, and the same few every run, so made once."""
+    return Check(name, outcome, note=note)
 
 
 class _FailedError(Exception):
@@ -513,12 +519,12 @@ class Verifier:
         run.passed("holder_binding", note="vp+jwt signed by the subject's DID")
         if aud is not None and vp.get("aud") != aud:
             _step(run, "audience", _mismatch(Code.AUDIENCE_MISMATCH, "another audience"))
-        run.checks.append(Check("audience", "passed" if aud is not None else "skipped"))
+        run.checks.append(_check("audience", "passed" if aud is not None else "skipped", None))
         if nonce is not None:
             if vp.get("nonce") != nonce:
                 _step(run, "nonce", _mismatch(Code.NONCE_MISMATCH, "another nonce"))
             _step(run, "nonce", lambda: self._nonces.spend(nonce))
-        run.checks.append(Check("nonce", "passed" if nonce is not None else "skipped"))
+        run.checks.append(_check("nonce", "passed" if nonce is not None else "skipped", None))
         return report.claims
 
     # -- steps ----------------------------------------------------------------------------------
