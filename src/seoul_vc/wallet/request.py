@@ -63,6 +63,7 @@ __all__ = [
     "REQUEST_TYP",
     "CredentialQuery",
     "PresentationRequest",
+    "claimed_verifier",
     "create_request",
     "open_request",
 ]
@@ -348,10 +349,7 @@ def open_request(
     kid = jws.kid
     if kid is None or "#" not in kid:
         raise _malformed("the request's kid is a DID URL of the verifier", "kid")
-    unverified = _json_claims(jws.payload, limits)
-    client_id = unverified.get("client_id")
-    if not isinstance(client_id, str) or not client_id.startswith(CLIENT_ID_PREFIX):
-        raise _malformed("client_id is decentralized_identifier:<DID>", "client_id")
+    client_id = _client_id(_json_claims(jws.payload, limits))
     verifier = client_id[len(CLIENT_ID_PREFIX) :]
     # (2) The key comes from the client_id's DID, never from the token's headers.
     if split_did_url(kid)[0] != verifier:
@@ -388,6 +386,32 @@ def open_request(
         response_uri=response_uri,
         state=state,
     )
+
+
+def claimed_verifier(token: str, *, limits: Limits = _DEFAULT_LIMITS) -> str | None:
+    """Return the verifier DID a request claims (its ``client_id``), unverified.
+
+    Reads the payload as step (1) of :func:`open_request` does (strict compact JWS, bounded
+    JSON) and checks nothing else: the signature is not verified, so the answer may only
+    serve to refuse a request early, before its DID is resolved (possibly over the
+    network), and is never to be trusted or recorded. No I/O.
+
+    Returns:
+        The DID, or None when the token cannot be read or names no DID ``client_id``; then
+        :func:`open_request` refuses it with its own code before resolving anything.
+    """
+    try:
+        client_id = _client_id(_json_claims(parse_compact(token, limits=limits).payload, limits))
+    except (MalformedInputError, VerificationError):
+        return None
+    return client_id[len(CLIENT_ID_PREFIX) :]
+
+
+def _client_id(claims: JSONObject) -> str:
+    client_id = claims.get("client_id")
+    if not isinstance(client_id, str) or not client_id.startswith(CLIENT_ID_PREFIX):
+        raise _malformed("client_id is decentralized_identifier:<DID>", "client_id")
+    return client_id
 
 
 def _json_claims(payload: bytes, limits: Limits) -> JSONObject:

@@ -17,11 +17,14 @@ Who authorises what:
 * the **master key** (or the KMS behind :class:`~seoul_vc.wallet.vault.MasterKey`) opens
   the vault for the service itself.
 
-A view (item 5 of the issue) runs: verify the request's signature → check the held
-credentials' status → append ``consent.view`` (view k of consent c by verifier v for nonce
-hash h), retrying with k+1 when a concurrent view took k → only then build the
-presentations of exactly the consented claims → a view receipt against a fresh checkpoint.
-Each refusal is appended as ``consent.refusal`` and written to the citizen's history.
+A view (item 5 of the issue) runs: load the consent → hold the verifier the request
+claims against the consent's, before any DID is resolved → verify the request's signature
+and its verifier → check the held credentials' status → append ``consent.view`` (view k of
+consent c by verifier v for nonce hash h), retrying with k+1 when a concurrent view took k
+→ only then build the presentations of exactly the consented claims → a view receipt
+against a fresh checkpoint. Each refusal of a verified request is appended as
+``consent.refusal`` and written to the citizen's history; a request refused before it was
+verified is recorded nowhere, since nothing in it can be attributed.
 
 Example:
     >>> import os, tempfile
@@ -63,7 +66,7 @@ from seoul_vc.credentials.issuer import did_of
 from seoul_vc.credentials.oid4vci import format_key_proof
 from seoul_vc.credentials.sd_jwt import ClaimPath, format_claim_path, parse_claim_path
 from seoul_vc.credentials.types import find_by_vct
-from seoul_vc.did import Resolver
+from seoul_vc.did import Resolver, self_certifying_key
 from seoul_vc.errors import (
     Code,
     ConfigurationError,
@@ -95,7 +98,7 @@ from seoul_vc.wallet.consent import (
 )
 from seoul_vc.wallet.history import GENESIS_HEAD, LEDGER_TYPE_OF, HistoryEvent, chain_next
 from seoul_vc.wallet.present import build_presentation
-from seoul_vc.wallet.request import PresentationRequest, open_request
+from seoul_vc.wallet.request import PresentationRequest, claimed_verifier, open_request
 from seoul_vc.wallet.vault import (
     DataKey,
     MasterKey,
@@ -710,19 +713,36 @@ class WalletService:
         Appends the view first; only after the ledger accepted it are the presentations
         built (see the module docstring). No PIN: the consent is the authorisation.
 
+        Nothing is resolved for a request that cannot be the consent's: the consent is
+        loaded first, and a request whose ``client_id`` (read unverified) names another
+        verifier is refused before its DID could be resolved. A view needs no PIN and
+        consent ids are on the public ledger, so otherwise anyone could make the service
+        fetch the did:web document of any host. Another verifier's did:key or did:jwk
+        request is verified first (that needs no I/O), so its refusal is recorded.
+
         Raises:
-            StateConflictError: ``consent_exhausted``, ``consent_expired``,
-                ``consent_withdrawn``, ``nonce_replayed``; ``unknown_consent``.
-            PolicyError: ``wrong_verifier``; ``revoked``/``suspended`` for a held
-                credential under the consent; ``excess_disclosure``.
+            StateConflictError: ``unknown_consent`` (before the request is read);
+                ``consent_exhausted``, ``consent_expired``, ``consent_withdrawn``,
+                ``nonce_replayed``.
+            PolicyError: ``wrong_verifier`` (before any status check); ``revoked``/
+                ``suspended`` for a held credential under the consent;
+                ``excess_disclosure``.
             VerificationError: the request's signature and lifetime checks.
         """
-        req = self.open_request(request)
         try:
             grant, pseudonym = self._consent(wallet_id, consent_id)
         except NotFoundError as exc:
             raise StateConflictError(Code.UNKNOWN_CONSENT, "no such consent") from exc
+        claimed = claimed_verifier(request, limits=self._limits)
+        if claimed is not None and claimed != grant.verifier and not _self_certifying(claimed):
+            raise PolicyError(Code.WRONG_VERIFIER, "the consent names another verifier")
+        req = self.open_request(request)
         hashed = nonce_hash(req.nonce)
+        # Verified now, so recorded. The ledger checks the verifier of a view again; this
+        # refuses a stranger before the credentials' status is looked up on its behalf.
+        if req.verifier != grant.verifier:
+            self._refuse(wallet_id, grant, pseudonym, req, hashed, Code.WRONG_VERIFIER)
+            raise PolicyError(Code.WRONG_VERIFIER, "the consent names another verifier")
         # The status of what would be shown, before anything is spent.
         with self._store.read() as tx:
             key, _ = self._data_key(tx, wallet_id)
@@ -929,6 +949,14 @@ def _consent_details(grant: ConsentGrant, index: int) -> dict[str, JSONValue]:
         "expires_at": grant.expires_at,
         "ledger_index": index,
     }
+
+
+def _self_certifying(did: str) -> bool:
+    """Whether ``did`` is a valid did:key or did:jwk: its requests verify without any I/O."""
+    try:
+        return self_certifying_key(did) is not None
+    except SeoulVCError:
+        return False  # unreadable: held to the consent's verifier like any resolved DID
 
 
 def _held(obj: JSONObject) -> HeldCredential:

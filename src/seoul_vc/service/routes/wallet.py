@@ -14,9 +14,10 @@ decision (PIN, vault, verification on receipt, consent, view budget) is the libr
   consent: no PIN, the verifier's signed request is the authorisation and the ledger's
   budget is the limit (DESIGN.md, "Consent with a view budget"). It answers the OpenID4VP
   1.0 §8.1 ``vp_token`` and the view receipt. Refusals are the library's codes; a client
-  that keeps being refused is stopped (429), since refusals are appended to the ledger. A
-  did:web request is held against the consent's verifier on the ledger before its DID
-  document is fetched, so the anonymous endpoint cannot send the service to any host.
+  that keeps being refused is stopped (429), since refusals are appended to the ledger. The
+  library holds a request against the consent's verifier before it resolves the request's
+  DID (:meth:`~seoul_vc.wallet.WalletService.view`), so the anonymous endpoint cannot send
+  the service to fetch any host's did:web document.
 
 Claim paths are the library's text form (``address.district``, ``nationalities[0]``); a
 grant also accepts the DCQL path arrays of OpenID4VP 1.0 §7. Times are POSIX seconds.
@@ -36,28 +37,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from seoul_vc import _json
 from seoul_vc._json import JSONObject, JSONValue
 from seoul_vc.credentials.issuer import did_of
 from seoul_vc.credentials.sd_jwt import ClaimPath, format_claim_path
 from seoul_vc.errors import (
     Code,
     MalformedInputError,
-    PolicyError,
     SeoulVCError,
-    StateConflictError,
     UnavailableError,
 )
-from seoul_vc.jose import parse_compact
-from seoul_vc.ledger.apps.consent import consent_key
-from seoul_vc.limits import Limits
 from seoul_vc.service import _auth
 from seoul_vc.service._http import FailureLimiter, client_key, json_response, read_json
 from seoul_vc.service.context import Service
 from seoul_vc.service.openapi import Section, json_body, json_response_spec, problems
-from seoul_vc.wallet import ConsentedPresentation, HeldCredential, WalletService
+from seoul_vc.wallet import HeldCredential, WalletService
 from seoul_vc.wallet.history import EVENT_KINDS
-from seoul_vc.wallet.request import CLIENT_ID_PREFIX
 
 __all__ = ["PREFIX", "VIEW_REFUSALS_PER_CLIENT", "VIEW_REFUSAL_WINDOW_SECONDS", "section"]
 
@@ -77,8 +71,6 @@ _MAX_PASSPHRASE: Final = 1024
 _MAX_VIEWS: Final = 10_000
 _MAX_TIME: Final = 253_402_300_799  # 9999-12-31T23:59:59Z
 _NO_CONTENT: Final = {"cache-control": "no-store"}
-#: The DID method whose verifiers the view endpoint resolves over the network.
-_RESOLVED_METHOD: Final = "did:web:"
 
 
 # -- request bodies ---------------------------------------------------------------------------
@@ -196,23 +188,6 @@ def _consent(obj: JSONObject) -> JSONObject:
         "withdrawn": obj.get("withdrawn") is True,
         "granted_index": obj["granted_index"],
     }
-
-
-def _claimed_verifier(token: str, limits: Limits) -> str | None:
-    """The DID a request names as its verifier (its ``client_id``), unverified; or None."""
-    try:
-        claims = _json.loads_object(
-            parse_compact(token, limits=limits).payload,
-            max_bytes=limits.max_token_bytes,
-            max_depth=limits.max_json_depth,
-            what="request",
-        )
-    except SeoulVCError:
-        return None  # the library refuses it with its own code, before resolving anything
-    client_id = claims.get("client_id")
-    if not isinstance(client_id, str) or not client_id.startswith(CLIENT_ID_PREFIX):
-        return None
-    return client_id[len(CLIENT_ID_PREFIX) :]
 
 
 def _param(request: Request, name: str) -> str:
@@ -408,28 +383,6 @@ class _WalletAPI:
         sealed = await _auth.as_citizen(request, self.service, export, limiter=self.backups)
         return json_response({"backup": sealed})
 
-    def _check_before_resolving(self, consent_id: str, token: str) -> None:
-        """Refuse a did:web request that cannot be the consent's before its DID is fetched.
-
-        The view endpoint is anonymous and consent ids are on the public ledger, so the
-        request's verifier is compared with the consent's (unverified, from its
-        ``client_id``) before the library resolves it: otherwise anyone could make the
-        service fetch the did:web document of any host. Requests of self-certifying DIDs
-        (did:key, did:jwk) need no fetch and go to the library as they are.
-
-        Raises:
-            StateConflictError: ``unknown_consent``.
-            PolicyError: ``wrong_verifier``.
-        """
-        verifier = _claimed_verifier(token, self.service.limits)
-        if verifier is None or not verifier.startswith(_RESOLVED_METHOD):
-            return  # the library refuses it, or checks it, without any fetch
-        state = self.service.ledger.state("consent", consent_key(consent_id))
-        if not isinstance(state, dict):
-            raise StateConflictError(Code.UNKNOWN_CONSENT, "no such consent")
-        if state.get("verifier") != verifier:
-            raise PolicyError(Code.WRONG_VERIFIER, "the consent names another verifier")
-
     async def view(self, request: Request) -> Response:
         key = client_key(request)
         # Held until this view ends: a burst of requests cannot outrun the refusal count.
@@ -439,13 +392,8 @@ class _WalletAPI:
             body = await _body(request, self.service, {"wallet_id": True, "request": True})
             wallet_id = _text(body, "wallet_id", _MAX_ID)
             token = _text(body, "request", self.service.limits.max_token_bytes)
-
-            def view() -> ConsentedPresentation:
-                self._check_before_resolving(consent_id, token)
-                return self.wallets.view(wallet_id, consent_id, token)
-
             try:
-                shown = await run_in_threadpool(view)
+                shown = await run_in_threadpool(self.wallets.view, wallet_id, consent_id, token)
             except SeoulVCError as exc:
                 if not isinstance(exc, UnavailableError):
                     self.refusals.fail(key)
