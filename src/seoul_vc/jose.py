@@ -111,6 +111,8 @@ def typ_matches(actual: object, expected: str) -> bool:
 
     Media types match case-insensitively, and the ``application/`` prefix is optional.
     """
+    if actual == expected:  # the common spelling, without folding
+        return True
     if not isinstance(actual, str):
         return False
 

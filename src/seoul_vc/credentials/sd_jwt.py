@@ -60,7 +60,6 @@ from typing import Final
 from seoul_vc import _json
 from seoul_vc._encoding import (
     B64URL_FROM_STD,
-    B64URL_VALUE,
     b64url_decode_each,
     b64url_encode,
 )
@@ -133,8 +132,8 @@ def _value_json(value: JSONValue) -> str:
     return _json.dumps_text(value)
 
 
-def _encode_disclosure(salt: str, name: str | None, value: JSONValue) -> tuple[str, str]:
-    """Return ``(encoded, digest)`` of the disclosure ``[salt, name, value]`` (RFC 9901 §4.2).
+def _encode_disclosure(salt: str, name: str | None, value: JSONValue) -> tuple[str, bytes]:
+    """Return ``(encoded, SHA-256 of encoded)`` of ``[salt, name, value]`` (RFC 9901 §4.2).
 
     The array is written as _json.dumps writes it (compact, non-ASCII kept), piece by piece.
 
@@ -150,32 +149,52 @@ def _encode_disclosure(salt: str, name: str | None, value: JSONValue) -> tuple[s
     except UnicodeEncodeError as exc:  # a lone surrogate has no UTF-8 form
         raise MalformedInputError(Code.MALFORMED, "value cannot be written as JSON") from exc
     encoded = binascii.b2a_base64(raw, newline=False).translate(B64URL_FROM_STD).rstrip(b"=")
-    return encoded.decode("ascii"), b64url_encode(hashlib.sha256(encoded).digest())
+    return encoded.decode("ascii"), hashlib.sha256(encoded).digest()
+
+
+def _b64_digests(raws: Sequence[bytes]) -> list[str]:
+    """base64url of many SHA-256 digests, in one encoding.
+
+    Each 32-byte digest is followed by a zero byte: 33 bytes are 44 characters, the first 43
+    of them exactly the digest's own unpadded encoding (the zero byte leaves the spare low
+    bits of the 43rd character zero, as canonical base64url has them).
+    """
+    text = (
+        binascii.b2a_base64(b"\0".join((*raws, b"")), newline=False)
+        .translate(B64URL_FROM_STD)
+        .decode("ascii")
+    )
+    return [text[i : i + 43] for i in range(0, 44 * len(raws), 44)]
 
 
 class _Randomness:
-    """Salts from the OS CSPRNG, one read and one base64 encoding per block of them.
+    """Salts, decoy digests and decoy counts from the OS CSPRNG, made a block at a time.
 
     Each salt is 16 bytes (128 bits, RFC 9901 §9.3) written as unpadded base64url: 22
     characters. A block lays the salts out 18 bytes apart, each one's 16 random bytes followed
     by two zero bytes, and encodes the block at once: 18 bytes are 24 characters, and the
     first 22 of each 24 are exactly that salt's own encoding (the zero bytes leave the spare
-    low bits of the 22nd character zero, as canonical base64url has them). A forked child
-    drops the pool, so no two processes ever hand out the same salt.
+    low bits of the 22nd character zero, as canonical base64url has them). Decoy digests are
+    SHA-256 over 16 fresh random bytes each (§4.2.5), encoded together by
+    :func:`_b64_digests`; decoy counts are uniform over 1-3, by rejection from random bytes.
+    Nothing is handed out twice (``list.pop`` is atomic across threads), and a forked child
+    drops every pool, so no two processes share a salt.
     """
 
     _BLOCK: Final = 64
 
     def __init__(self) -> None:
         self._salts: list[str] = []
+        self._decoys: list[str] = []
+        self._counts: list[int] = []
 
     def clear(self) -> None:
-        self._salts = []
+        self._salts, self._decoys, self._counts = [], [], []
 
     def salt(self) -> str:
-        """A fresh 128-bit salt as base64url (never handed out twice)."""
+        """A fresh 128-bit salt as base64url."""
         try:
-            return self._salts.pop()  # list.pop is atomic: threads never share a salt
+            return self._salts.pop()
         except IndexError:
             block = bytearray(secrets.token_bytes(18 * self._BLOCK))
             block[SALT_BYTES::18] = bytes(self._BLOCK)  # bytes 16 and 17 of each 18: zero
@@ -186,12 +205,32 @@ class _Randomness:
             self._salts.extend(fresh)
             return salt
 
-    def below3(self) -> int:
-        """A uniform draw from 0, 1, 2: a salt's first character (6 random bits), rejecting 63."""
-        while True:
-            value = B64URL_VALUE[self.salt()[0]]
-            if value < 63:
-                return value % 3
+    def decoy(self) -> str:
+        """A decoy digest: base64url SHA-256 of a fresh random value (RFC 9901 §4.2.5)."""
+        try:
+            return self._decoys.pop()
+        except IndexError:
+            block = secrets.token_bytes(SALT_BYTES * self._BLOCK)
+            fresh = _b64_digests(
+                [
+                    hashlib.sha256(block[i : i + SALT_BYTES]).digest()
+                    for i in range(0, len(block), SALT_BYTES)
+                ]
+            )
+            decoy = fresh.pop()
+            self._decoys.extend(fresh)
+            return decoy
+
+    def count(self) -> int:
+        """A decoy count, uniform over 1, 2 and 3."""
+        try:
+            return self._counts.pop()
+        except IndexError:
+            # 255 = 3 x 85: bytes below it are uniform modulo 3; the one above is dropped.
+            fresh = [1 + b % 3 for b in secrets.token_bytes(self._BLOCK) if b < 255]
+            count = fresh.pop()
+            self._counts.extend(fresh)
+            return count
 
 
 _RANDOM: Final = _Randomness()
@@ -229,7 +268,7 @@ class Disclosure:
             )
         salt = salt if salt is not None else _RANDOM.salt()
         encoded, digest = _encode_disclosure(salt, name, value)
-        return _new_disclosure(cls, encoded, salt, name, value, digest)
+        return _new_disclosure(cls, encoded, salt, name, value, b64url_encode(digest))
 
     @classmethod
     def decode(cls, encoded: str, *, limits: Limits = _DEFAULT_LIMITS) -> Disclosure:
@@ -365,12 +404,12 @@ class _Concealer:
     def _disclose(self, name: str | None, value: JSONValue) -> str:
         encoded, digest = _encode_disclosure(_RANDOM.salt(), name, value)
         self.encoded.append(encoded)
-        return digest
+        return b64url_encode(digest)
 
     def _decoys(self) -> list[str]:
         # RFC 9901 §4.2.5: the digest of a random value, indistinguishable from a real one.
-        count = _RANDOM.below3() + 1 if self.decoys is None else self.decoys
-        return [_digest(_RANDOM.salt()) for _ in range(count)]
+        count = _RANDOM.count() if self.decoys is None else self.decoys
+        return [_RANDOM.decoy() for _ in range(count)]
 
     def _child(self, node: _PatternNode, value: JSONValue) -> JSONValue:
         if node.children:
@@ -397,6 +436,12 @@ class _Concealer:
                     if isinstance(child, _CONTAINER):
                         _check_names(child)
                     out[name] = child
+                elif below.ends and not below.children:  # a leaf: disclosed as it is
+                    if isinstance(child, _CONTAINER):
+                        _check_names(child)
+                    for number in below.ends:
+                        self.used[number] = True
+                    digests.append(self._disclose(name, child))
                 elif below.ends:
                     digests.append(self._disclose(name, self._child(below, child)))
                 else:
@@ -465,26 +510,26 @@ def issue(
             claims already hold ``_sd_alg`` or ``cnf`` that this function sets.
         MalformedInputError: ``disclosure_conflict`` for claims named ``_sd`` or ``...``.
     """
-    patterns = [tuple(p) for p in disclosable]
-    if any(len(p) == 0 for p in patterns):
+    patterns = tuple(tuple(p) for p in disclosable)
+    if () in patterns:
         raise ConfigurationError(Code.BAD_ARGUMENT, "an empty claim path cannot be disclosable")
     if "_sd_alg" in claims or (holder_key is not None and "cnf" in claims):
         raise ConfigurationError(Code.BAD_ARGUMENT, "_sd_alg and cnf are set by the issuer")
     if decoys is not None and not 0 <= decoys <= 64:
         raise ConfigurationError(Code.BAD_ARGUMENT, "decoys must be between 0 and 64")
-    concealer = _Concealer(_pattern_trie(tuple(patterns)), len(patterns), decoys)
+    concealer = _Concealer(_pattern_trie(patterns), len(patterns), decoys)
     payload = concealer.conceal(dict(claims), concealer.root)
     assert isinstance(payload, dict)  # noqa: S101 - conceal keeps an object an object
-    for pattern, used in zip(patterns, concealer.used, strict=True):
-        if not used:
-            raise ConfigurationError(
-                Code.BAD_ARGUMENT,
-                "a disclosable claim path matches no claim",
-                path=format_claim_path(pattern),
-            )
+    if not all(concealer.used):
+        unused = concealer.used.index(False)
+        raise ConfigurationError(
+            Code.BAD_ARGUMENT,
+            "a disclosable claim path matches no claim",
+            path=format_claim_path(patterns[unused]),
+        )
     payload["_sd_alg"] = SD_ALG
     if holder_key is not None:
-        payload["cnf"] = {"jwk": dict(holder_key.to_jwk())}
+        payload["cnf"] = {"jwk": holder_key.to_jwk()}  # a fresh dict each call
     jwt = encode_jwt(payload, key, typ=typ, kid=kid, header=header)
     return "~".join((jwt, *concealer.encoded, ""))
 

@@ -35,8 +35,8 @@ def test_salt_bytes_are_not_the_block_padding() -> None:
 
 
 def test_decoy_counts_are_one_to_three_each_possible() -> None:
-    counts = Counter(sd_jwt._RANDOM.below3() for _ in range(3000))
-    assert set(counts) == {0, 1, 2}
+    counts = Counter(sd_jwt._RANDOM.count() for _ in range(3000))
+    assert set(counts) == {1, 2, 3}
     assert min(counts.values()) > 800  # uniform: ~1000 each
 
 
