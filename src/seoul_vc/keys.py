@@ -123,7 +123,7 @@ def _member(jwk: Mapping[str, object], name: str) -> str:
 
 
 def _fixed(jwk: Mapping[str, object], name: str, size: int) -> bytes:
-    data = b64url_decode(_member(jwk, name), what=f"JWK member {name!r}")
+    data = b64url_decode(_member(jwk, name), what=_MEMBER_NAMES.get(name) or f"JWK member {name!r}")
     if len(data) != size:
         raise MalformedInputError(
             Code.INVALID_KEY, f"JWK member {name!r} must be {size} bytes", size=len(data)
@@ -132,6 +132,7 @@ def _fixed(jwk: Mapping[str, object], name: str, size: int) -> bytes:
 
 
 _SECP256R1: Final = ec.SECP256R1()
+_MEMBER_NAMES: Final = {name: f"JWK member {name!r}" for name in ("x", "y", "d")}
 _JWK_ALGS: Final = {
     KeyAlgorithm.EDDSA: frozenset({"EdDSA", "Ed25519"}),
     KeyAlgorithm.ES256: frozenset({"ES256"}),
@@ -190,7 +191,7 @@ class PublicKey:
         """
         if type(jwk) is not dict and not isinstance(jwk, Mapping):  # the ABC check is slow
             raise MalformedInputError(Code.INVALID_KEY, "a JWK must be a JSON object")
-        if _PRIVATE_JWK_MEMBERS.intersection(jwk):
+        if not _PRIVATE_JWK_MEMBERS.isdisjoint(jwk):
             raise MalformedInputError(
                 Code.PRIVATE_KEY_MATERIAL, "a public JWK was expected but private members are set"
             )

@@ -54,7 +54,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, NamedTuple, Protocol
 
 from seoul_vc import _json
 from seoul_vc._json import JSONObject, JSONValue
@@ -309,8 +309,7 @@ def _step(run: _Run, name: str, fn: Callable[[], Any]) -> Any:
         raise _FailedError(name, exc) from exc
 
 
-@dataclass(frozen=True, slots=True)
-class _Parsed:
+class _Parsed(NamedTuple):  # a NamedTuple: built on every verification, at a third of the cost
     jws: CompactJWS
     payload: JSONObject
     parts: sd_jwt.SDJWTParts | None
