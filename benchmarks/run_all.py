@@ -1,7 +1,7 @@
 """Run every benchmark and write one report (markdown and JSON) naming the machine.
 
 Usage: ``python benchmarks/run_all.py [--quick] [--out benchmarks/report] [--city-scale 1.0]
-[--city-workers 1]``
+[--city-workers 1]``, or ``python benchmarks/run_all.py --rerun bench_x [...] --why "..."``
 
 Each ``benchmarks/bench_*.py`` runs in its own process with ``--json`` (so one benchmark's
 caches and allocations cannot flatter the next), one after another (never two at once: they
@@ -9,6 +9,10 @@ compare against raw floors measured in the same run, and a second process would 
 ``--quick`` passes each script's small-size arguments, for a smoke run; a report meant to be
 read is a full run. The report records the machine (CPU model, cores, memory, OS, Python,
 SQLite), the date, each benchmark's figures and the ratios to the floors it measured.
+
+``--rerun`` runs only the named scripts again and puts their figures into the existing
+report in place of the old ones; the report then lists each rerun (when, which scripts,
+why), so a reader knows which figures come from which run.
 
 The city-scale scenario (``bench_city.py``) gets its own section, its table of stages with
 time and peak memory; ``--city-scale`` passes its ``--scale`` through (1.0 by default, 0.01
@@ -115,6 +119,12 @@ def markdown(report: dict[str, Any]) -> str:
         "(see each script's docstring for what the floor is). Regenerate with "
         "`python benchmarks/run_all.py`.",
     ]
+    for rerun in report.get("reruns", []):
+        lines += [
+            "",
+            f"Rerun {rerun['date']} on the same machine: {', '.join(rerun['scripts'])} "
+            f"({rerun['why']}); their figures below are from that run, the others are not.",
+        ]
     for name, entry in report["benchmarks"].items():
         lines += ["", f"## {name}", "", f"Wall time {entry['seconds']} s, exit {entry['exit']}."]
         figures = _figures(entry.get("report"))
@@ -159,6 +169,26 @@ def city_section(entry: dict[str, Any]) -> list[str]:
     return lines
 
 
+def rerun(out: Path, names: list[str], why: str) -> None:
+    """Run ``names`` again and replace their entries in the report at ``out``."""
+    report = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    stems = [Path(name).stem for name in names]
+    for stem in stems:
+        script = HERE / f"{stem}.py"
+        if not script.is_file() or script.name == CITY:
+            sys.exit(f"{stem}: not a benchmark script this option reruns")
+        print(f"running {script.name} ...", file=sys.stderr, flush=True)
+        report["benchmarks"][stem] = run(script, report["quick"])
+    report.setdefault("reruns", []).append(
+        {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "scripts": stems, "why": why}
+    )
+    out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
+    failed = [stem for stem in stems if report["benchmarks"][stem]["exit"] != 0]
+    print(f"wrote {out}.md and {out}.json; failed: {failed or 'none'}", file=sys.stderr)
+    sys.exit(1 if failed else 0)
+
+
 def main() -> None:
     """Run everything and write ``<out>.md`` and ``<out>.json``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -169,7 +199,12 @@ def main() -> None:
         "--city-scale", type=float, help="bench_city.py --scale (default 1.0; 0.01 with --quick)"
     )
     parser.add_argument("--city-workers", type=int, default=1, help="bench_city.py --workers")
+    parser.add_argument("--rerun", nargs="+", help="rerun these scripts into the existing report")
+    parser.add_argument("--why", default="changed since the report", help="why (with --rerun)")
     args = parser.parse_args()
+    if args.rerun:
+        rerun(Path(args.out), args.rerun, args.why)
+        return
     scripts = sorted(HERE.glob("bench_*.py"))
     if args.only:
         scripts = [s for s in scripts if s.name in args.only or s.stem in args.only]
