@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from seoul_vc._encoding import b64url_decode
 from seoul_vc.clock import FixedClock
-from seoul_vc.credentials import Issuer, TrustRegistry, Verifier, present, sd_jwt
+from seoul_vc.credentials import Issuer, TrustRegistry, Verifier, _sd_holder, present, sd_jwt
 from seoul_vc.credentials.schemas import example_subject
 from seoul_vc.keys import PrivateKey
 
@@ -115,7 +115,7 @@ def run(seconds: float) -> dict[str, float]:
 
     def show_cold() -> str:
         # A holder presenting a credential for the first time: no parse reused.
-        sd_jwt._held.cache_clear()
+        _sd_holder._held.cache_clear()
         return show()
 
     fns: dict[str, Callable[[], object]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seoul_vc.credentials import Issuer, sd_jwt
+from seoul_vc.credentials import Issuer, _sd_holder, sd_jwt
 from seoul_vc.credentials.schemas import example_subject
 from seoul_vc.errors import ConfigurationError, MalformedInputError
 from seoul_vc.keys import PrivateKey
@@ -28,7 +28,7 @@ def test_repeated_presentations_of_one_token_disclose_what_each_asks(
     issued: tuple[str, PrivateKey],
 ) -> None:
     token, holder = issued
-    sd_jwt._held.cache_clear()
+    _sd_holder._held.cache_clear()
 
     def show(*paths: str, nonce: str) -> str:
         return sd_jwt.present(
@@ -47,7 +47,7 @@ def test_repeated_presentations_of_one_token_disclose_what_each_asks(
     assert _names(second) == {"name", "birthDate"}
     assert _names(third) == _names(first)
     assert first != third  # a fresh KB-JWT over another nonce
-    assert sd_jwt._held.cache_info().hits == 2
+    assert _sd_holder._held.cache_info().hits == 2
 
 
 def test_errors_are_not_cached(issued: tuple[str, PrivateKey]) -> None:

@@ -13,41 +13,41 @@ from hypothesis import strategies as st
 
 from seoul_vc import _json
 from seoul_vc._encoding import b64url_decode, b64url_encode
-from seoul_vc.credentials import sd_jwt
+from seoul_vc.credentials import _sd_format, sd_jwt
 from seoul_vc.errors import MalformedInputError
 from seoul_vc.keys import PrivateKey
 
 
 def test_salts_are_canonical_128_bit_base64url_and_never_repeat() -> None:
-    draws = [sd_jwt._RANDOM.salt() for _ in range(5000)]  # many blocks of the pool
+    draws = [_sd_format.RANDOM.salt() for _ in range(5000)]  # many blocks of the pool
     assert len(set(draws)) == len(draws)
     for salt in draws:
         raw = b64url_decode(salt)  # strict: canonical trailing bits, no padding
-        assert len(raw) == sd_jwt.SALT_BYTES
+        assert len(raw) == _sd_format.SALT_BYTES
         assert b64url_encode(raw) == salt
 
 
 def test_salt_bytes_are_not_the_block_padding() -> None:
     # The two zero bytes per salt in a block stay out: every byte value shows up at the
     # last position of a salt, as it would for uniformly random bytes.
-    last = Counter(b64url_decode(sd_jwt._RANDOM.salt())[-1] for _ in range(20_000))
+    last = Counter(b64url_decode(_sd_format.RANDOM.salt())[-1] for _ in range(20_000))
     assert len(last) == 256
 
 
 def test_decoy_counts_are_one_to_three_each_possible() -> None:
-    counts = Counter(sd_jwt._RANDOM.count() for _ in range(3000))
+    counts = Counter(_sd_format.RANDOM.count() for _ in range(3000))
     assert set(counts) == {1, 2, 3}
     assert min(counts.values()) > 800  # uniform: ~1000 each
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_never_hands_out_its_parents_salts() -> None:
-    sd_jwt._RANDOM.salt()  # the pool now holds salts the parent will hand out next
-    parents_next = list(sd_jwt._RANDOM._salts)
+    _sd_format.RANDOM.salt()  # the pool now holds salts the parent will hand out next
+    parents_next = list(_sd_format.RANDOM._salts)
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
-        os.write(write, sd_jwt._RANDOM.salt().encode())
+        os.write(write, _sd_format.RANDOM.salt().encode())
         os._exit(0)
     os.close(write)
     childs = os.read(read, 64).decode()
