@@ -8,7 +8,9 @@ HTTP. The HTTPS servers also have special paths that misbehave on purpose:
 * ``/trickle-body/...``: 200 with a long Content-Length, then one byte every 0.1 s (each
   read succeeds quickly, so only an overall deadline stops it);
 * ``/trickle-head/...``: the status line and headers one byte every 0.1 s;
-* ``/endless/...``: 200 without Content-Length, then 64 KiB blocks until the client leaves.
+* ``/endless/...``: 200 without Content-Length, then 64 KiB blocks until the client leaves;
+* POST ``/drop/<n>/...``: the first ``n`` POSTs to that path read the request and close the
+  connection without a reply (a transport failure); later ones answer as GET routes do.
 
 Each server records the TCP connections it accepted, the paths it handled, the TLS server
 names (SNI) and Host headers it saw, so tests can show that something was never contacted.
@@ -121,6 +123,19 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Stay quiet: the tests read ServerState, not logs."""
 
+    def do_POST(self) -> None:
+        state = self.server.state
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with state.lock:
+            state.requests.append(self.path)
+            earlier = state.requests.count(self.path) - 1
+        parts = self.path.split("/")
+        if self.path.startswith("/drop/") and earlier < int(parts[2]):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)  # no status line: a transport failure
+            return
+        self._answer(state)
+
     def do_GET(self) -> None:
         state = self.server.state
         with state.lock:
@@ -133,14 +148,17 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path.startswith("/endless/"):
             self._endless()
         else:
-            status, headers, body = state.routes.get(self.path, (404, {}, b"not found"))
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            if "Content-Length" not in headers:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self._answer(state)
+
+    def _answer(self, state: ServerState) -> None:
+        status, headers, body = state.routes.get(self.path, (404, {}, b"not found"))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if "Content-Length" not in headers:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _trickle_body(self) -> None:
         self.send_response(200)

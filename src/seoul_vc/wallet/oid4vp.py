@@ -29,7 +29,10 @@ scanned (``openid4vp://?client_id=...&request_uri=...``) and runs, in order:
    ``vp_token`` (the JSON object of §8.1), ``state`` when the request had one, and
    ``view_receipt`` — the ledger's proof of the view (an extra response parameter, §8.1;
    :data:`seoul_vc.presentation.RECEIPT_PARAMETER`). No redirect is followed. A 200 with a
-   JSON object is acceptance, and its ``redirect_uri`` is handed to the app (§8.2).
+   JSON object is acceptance, and its ``redirect_uri`` is handed to the app (§8.2). The
+   view is spent by now, so a transport failure is retried once; a verifier still
+   unreachable is ``unavailable`` with the consent id and view, for the app to tell the
+   citizen that the view is recorded but was not delivered.
 
 Example:
     >>> from seoul_vc.wallet.oid4vp import parse_authorization_request
@@ -42,6 +45,7 @@ Example:
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,9 +54,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from seoul_vc import _json
 from seoul_vc._json import JSONObject
+from seoul_vc._net import Answer as HTTPAnswer
 from seoul_vc._net import GuardedFetcher
 from seoul_vc.credentials.sd_jwt import ClaimPath, format_claim_path
-from seoul_vc.errors import Code, MalformedInputError, VerificationError
+from seoul_vc.errors import Code, MalformedInputError, UnavailableError, VerificationError
 from seoul_vc.limits import Limits
 from seoul_vc.wallet.request import CLIENT_ID_PREFIX, DIRECT_POST, REQUEST_TYP
 from seoul_vc.wallet.wallet import WalletService
@@ -73,6 +78,9 @@ _MAX_URL: Final = 4096
 _MAX_ANSWER_BYTES: Final = 64 * 1024
 _RECEIPT_PARAMETER: Final = "view_receipt"  # seoul_vc.presentation.RECEIPT_PARAMETER
 _CODE_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+#: Tries to deliver a response whose view is already spent, and the pause between them.
+_DELIVERY_ATTEMPTS: Final = 2
+_DELIVERY_PAUSE_SECONDS: Final = 0.5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -217,7 +225,8 @@ def answer_request(
         NotFoundError: ``not_found`` when no held credential answers a query, or the
             request object is gone.
         StateConflictError: ``wallet_locked``; consent ledger refusals.
-        UnavailableError: the verifier cannot be reached.
+        UnavailableError: the verifier cannot be reached (after the view: with
+            ``consent_id`` and ``view`` in the details).
     """
     # (1) The URL, before any I/O.
     reference = parse_authorization_request(authorization_request)
@@ -260,14 +269,14 @@ def answer_request(
     if request.state is not None:
         form["state"] = request.state
     form[_RECEIPT_PARAMETER] = shown.receipt.to_json()
-    reply = fetcher.post(
-        request.response_uri,
-        body=urlencode(form).encode("ascii"),
-        content_type=_FORM,
-        accept="application/json",
-        max_bytes=_MAX_ANSWER_BYTES,
-        what="authorization response",
-    )
+    reply = _deliver(fetcher, request.response_uri, urlencode(form).encode("ascii"))
+    if reply is None:
+        raise UnavailableError(
+            Code.UNAVAILABLE,
+            "the verifier could not be reached; the view is recorded and the consent spent",
+            consent_id=grant.consent_id,
+            view=shown.view,
+        )
     redirect, refusal = _read_reply(reply.status, reply.body, reply.media_type)
     return Answer(
         verifier=request.verifier,
@@ -282,6 +291,30 @@ def answer_request(
         redirect_uri=redirect,
         verifier_error=refusal,
     )
+
+
+def _deliver(fetcher: GuardedFetcher, response_uri: str, body: bytes) -> HTTPAnswer | None:
+    """POST the Authorization Response; the reply, or None if the verifier stayed unreachable.
+
+    The view is on the ledger by now and its one-view consent spent, so a transport failure
+    is worth one more try after a short pause (:data:`_DELIVERY_ATTEMPTS` in all). A reply of
+    any status ends it: the verifier answers a response once, and a retry whose first try
+    did arrive gets its ``already_answered``.
+    """
+    for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
+        try:
+            return fetcher.post(
+                response_uri,
+                body=body,
+                content_type=_FORM,
+                accept="application/json",
+                max_bytes=_MAX_ANSWER_BYTES,
+                what="authorization response",
+            )
+        except UnavailableError:
+            if attempt < _DELIVERY_ATTEMPTS:
+                time.sleep(_DELIVERY_PAUSE_SECONDS)
+    return None
 
 
 def _read_reply(status: int, body: bytes, media_type: str) -> tuple[str | None, str | None]:
