@@ -26,11 +26,15 @@ from seoul_vc import (
     PublicKey,
     TrustRegistry,
     Verifier,
+    _json,
     load_public_key,
     present,
 )
+from seoul_vc._json import JSONValue
 from seoul_vc.credentials import CREDENTIAL_TYPES, IssuerMetadataResolver, MemoryNonceStore
 from seoul_vc.did import self_certifying_key
+from seoul_vc.status.bitstring import parse_status_entries
+from seoul_vc.status.token_list import parse_status_claim
 from seoul_vc_cli.output import (
     JsonOption,
     emit,
@@ -117,6 +121,15 @@ def issue_cmd(
         str | None, typer.Option("--did", help="Issuer DID (default: did:key/did:jwk of key).")
     ] = None,
     kid: Annotated[str | None, typer.Option("--kid", help="Key DID URL (did:web issuers).")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            metavar="FILE",
+            help="The credential's status entry, from `seoul-vc status create` (its --out "
+            "file or its --json output); it must fit the format.",
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the credential here.")] = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -134,6 +147,7 @@ def issue_cmd(
         disclosable=disclosable if disclosable else None,
         valid_from=_time(valid_from, "--valid-from"),
         valid_until=_time(valid_until, "--valid-until"),
+        status=_status_entry(status, format_) if status is not None else None,
     )
     if out is not None:
         out.write_text(token + "\n", encoding="ascii")
@@ -141,6 +155,28 @@ def issue_cmd(
         {"credential": token, "format": format_.value, "issuer": issuer.did},
         token if out is None else f"wrote {format_.value} credential to {out}",
     )
+
+
+def _status_entry(source: str, format_: FormatChoice) -> JSONValue:
+    """The status entry in ``source``, checked against the format's kind of list.
+
+    ``dc+sd-jwt`` takes a Token Status List ``status`` claim (draft-ietf-oauth-status-list
+    §6.2); the W3C formats a ``credentialStatus`` of Bitstring Status List entries. Both
+    outputs of ``seoul-vc status create`` are read: the entry itself, or the ``--json``
+    object holding it under ``status``.
+
+    Raises:
+        MalformedInputError: unreadable JSON, or an entry of the other kind of list.
+    """
+    raw = read_input(source, max_bytes=MAX_SUBJECT_BYTES, what="status")
+    entry = _json.loads(raw, max_bytes=MAX_SUBJECT_BYTES, max_depth=8, what="the status entry")
+    if isinstance(entry, dict) and "field" in entry and "status" in entry:
+        entry = entry["status"]
+    if format_ is FormatChoice.DC_SD_JWT:
+        parse_status_claim(entry)
+    else:
+        parse_status_entries(entry)
+    return entry
 
 
 def present_cmd(

@@ -1,13 +1,14 @@
 """``seoul-vc status create | revoke | suspend | reinstate | publish | check`` end to end.
 
 The installed console script runs in a temporary folder: the agency allocates a status entry,
-the credential is issued with it (through the library: ``seoul-vc issue`` takes no status),
-lists are published to a folder and anchored on a ledger, and ``check`` reads them back from
-the folder — in anchored mode too — and exits 1 with ``revoked``/``suspended``.
+the credential is issued with it (``seoul-vc issue --status``), lists are published to a
+folder and anchored on a ledger, and ``check`` reads them back from the folder — in anchored
+mode too — and exits 1 with ``revoked``/``suspended``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
@@ -16,7 +17,6 @@ from typing import Any
 import pytest
 from test_cli import run  # this folder's CLI runner
 
-from seoul_vc import Issuer, PrivateKey
 from seoul_vc.credentials.schemas import example_subject
 
 BASE = "https://status.seoul.example/lists"
@@ -46,13 +46,13 @@ class Agency:
         self.key = ["--key", "agency.jwk", "--base-url", BASE]
 
     def credential(self, fmt: str) -> Path:
-        created = ok(self.folder, "status", "create", *self.key, "--format", fmt)
-        issuer = Issuer(PrivateKey.load(self.folder / "agency.jwk"))
-        token = issuer.issue(
-            "IncomeCredential", example_subject("income"), format=fmt, status=created["status"]
-        )
+        entry = f"status-{fmt}.json"
+        ok(self.folder, "status", "create", *self.key, "--format", fmt, "--out", entry)
+        (self.folder / "subject.json").write_text(json.dumps(example_subject("income")))
         path = self.folder / f"credential-{fmt}.txt"
-        path.write_text(token + "\n")
+        ok(self.folder, "issue", "--key", "agency.jwk", "--type", "IncomeCredential",
+           "--subject", "subject.json", "--format", fmt, "--status", entry,
+           "--out", path.name)  # fmt: skip
         return path
 
     def publish(self) -> dict[str, Any]:
@@ -145,3 +145,29 @@ def test_malformed_index_in_an_entry_file_is_refused(agency: Agency) -> None:
         BASE, cwd=agency.folder,
     )  # fmt: skip
     assert (code, out["error"]["code"]) == (1, "status_index_invalid")
+
+
+def test_issue_takes_the_json_output_of_status_create(agency: Agency) -> None:
+    created = ok(agency.folder, "status", "create", *agency.key, "--format", "dc+sd-jwt")
+    (agency.folder / "created.json").write_text(json.dumps(created))
+    (agency.folder / "subject.json").write_text(json.dumps(example_subject("income")))
+    issued = ok(agency.folder, "issue", "--key", "agency.jwk", "--type", "IncomeCredential",
+                "--subject", "subject.json", "--status", "created.json")  # fmt: skip
+    payload = issued["credential"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["status"] == created["status"]
+
+
+@pytest.mark.parametrize(
+    ("entry_for", "issue_as"), [("dc+sd-jwt", "vc+jwt"), ("vc+jwt", "dc+sd-jwt")]
+)
+def test_issue_refuses_a_status_entry_of_the_other_kind(
+    agency: Agency, entry_for: str, issue_as: str
+) -> None:
+    ok(agency.folder, "status", "create", *agency.key, "--format", entry_for, "--out", "s.json")
+    (agency.folder / "subject.json").write_text(json.dumps(example_subject("income")))
+    code, out = run_json("issue", "--key", "agency.jwk", "--type", "IncomeCredential",
+                         "--subject", "subject.json", "--format", issue_as, "--status", "s.json",
+                         cwd=agency.folder)  # fmt: skip
+    assert code == 1
+    assert out["error"]["code"] == "malformed"
