@@ -43,6 +43,10 @@ SQLite, an advisory lock on PostgreSQL), so they hold across threads, processes 
 servers. Nothing personal is logged or put on the ledger; tokens, codes and nonces are
 never stored in the clear.
 
+The package keeps one room a module: the service's store and secrets (``_store``), the
+status of what it issued (``_status``), its messages (``_messages``) and, here, the
+protocol's endpoints; every public name is importable from here.
+
 Example:
     >>> import os, tempfile
     >>> from seoul_vc.credentials import Issuer
@@ -65,21 +69,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Final, Literal
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from datetime import UTC, timedelta
+from typing import Final
 
 from seoul_vc import _json
 from seoul_vc._encoding import b64url_decode, b64url_encode
 from seoul_vc._json import JSONObject, JSONValue
-from seoul_vc._tables import TableStore, Tx, open_table_store
-from seoul_vc.clock import Clock
-from seoul_vc.credentials.issuer import Issuer
 from seoul_vc.credentials.oid4vci import (
     PRE_AUTHORIZED_GRANT,
     AuthorizationServerMetadata,
@@ -88,8 +84,6 @@ from seoul_vc.credentials.oid4vci import (
     CredentialOffer,
     TxCode,
     check_key_proof,
-    credential_issuer_metadata_url,
-    seoul_configurations,
 )
 from seoul_vc.credentials.types import credential_type
 from seoul_vc.errors import (
@@ -101,13 +95,16 @@ from seoul_vc.errors import (
     PolicyError,
     SeoulVCError,
     StateConflictError,
-    StorageError,
-    UnavailableError,
-    VerificationError,
 )
-from seoul_vc.jose import parse_compact
-from seoul_vc.limits import Limits
-from seoul_vc.status import PublishedList, StatusRegistry, StatusType
+from seoul_vc.issuance._messages import (
+    CreatedOffer,
+    IssuedCredential,
+    OfferState,
+    TokenResponse,
+    _read_request,
+)
+from seoul_vc.issuance._status import StatusAction, _IssuanceStatus
+from seoul_vc.issuance._store import _MAX_OFFER_TTL, _MIN_OFFER_TTL, _digest
 
 __all__ = [
     "CREDENTIAL_PATH",
@@ -134,31 +131,8 @@ TX_CODE_DESCRIPTION: Final = "Enter the 6-digit code the agency sent you by text
 _MAX_CLIENT_ID: Final = 255
 _MAX_SECRET_TEXT: Final = 1024
 _MAX_TX_CODE: Final = 64
-_MIN_OFFER_TTL: Final = timedelta(seconds=1)
-_MAX_OFFER_TTL: Final = timedelta(days=7)
-_SUBJECT_LABEL: Final = b"seoul-vc/issuance/subject/v1"
 _NONCE_LABEL: Final = b"seoul-vc/issuance/c_nonce/v1"
 _NONCE_BYTES: Final = 16 + 8 + 16  # random, expiry, MAC
-
-_DDL: Final = (
-    """CREATE TABLE IF NOT EXISTS {p}issuance_offers (
-        offer_id TEXT PRIMARY KEY, code_hash TEXT NOT NULL UNIQUE,
-        configuration_id TEXT NOT NULL, subject TEXT NOT NULL,
-        tx_code_hash TEXT, tx_tries INTEGER NOT NULL, state TEXT NOT NULL,
-        created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
-        token_hash TEXT UNIQUE, token_expires_at BIGINT, client_id TEXT,
-        status TEXT, issued_at BIGINT)""",
-    """CREATE TABLE IF NOT EXISTS {p}issuance_nonces (
-        nonce_hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS {p}issuance_secrets (
-        name TEXT PRIMARY KEY, secret {blob} NOT NULL)""",
-)
-
-StatusAction = Literal["revoke", "suspend", "reinstate"]
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def _invalid_grant(message: str, reason: str) -> PolicyError:
@@ -173,101 +147,10 @@ def _bad_nonce(message: str) -> StateConflictError:
     return StateConflictError(Code.INVALID_NONCE, message)
 
 
-# -- values ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CreatedOffer:
-    """A new offer: hand ``offer`` to the citizen and ``tx_code`` by another channel.
-
-    Attributes:
-        offer_id: the agency's handle (state, status changes); not a secret.
-        offer: the Credential Offer (it holds the pre-authorized code: a secret).
-        tx_code: the transaction code, if one was asked for (shown once, never stored).
-        expires_at: when the pre-authorized code expires (POSIX seconds).
-    """
-
-    offer_id: str
-    offer: CredentialOffer
-    tx_code: str | None = field(default=None, repr=False)
-    expires_at: int
-
-    def to_json(self) -> JSONObject:
-        """Return ``offer_id``, ``credential_offer``, ``offer_uri``, ``expires_at``, ``tx_code``."""
-        out: JSONObject = {
-            "offer_id": self.offer_id,
-            "credential_offer": self.offer.to_json(),
-            "offer_uri": self.offer.to_uri(),
-            "expires_at": self.expires_at,
-        }
-        if self.tx_code is not None:
-            out["tx_code"] = self.tx_code
-        return out
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TokenResponse:
-    """A successful token response (RFC 6749 §5.1)."""
-
-    access_token: str = field(repr=False)
-    expires_in: int
-
-    def to_json(self) -> JSONObject:
-        """Return ``access_token``, ``token_type`` ``Bearer`` and ``expires_in``."""
-        return {
-            "access_token": self.access_token,
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IssuedCredential:
-    """An issued credential and where its status lives."""
-
-    offer_id: str
-    configuration_id: str
-    format: str
-    credential: str = field(repr=False)
-    status: JSONValue | None = None
-
-    def to_json(self) -> JSONObject:
-        """Return the Credential Response (§8.3): ``{"credentials": [{"credential": ...}]}``."""
-        return {"credentials": [{"credential": self.credential}]}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OfferState:
-    """What became of an offer (for the agency; no personal data).
-
-    Attributes:
-        state: ``offered``, ``redeemed`` (token given), ``issued``, ``invalidated`` or
-            ``expired``; status: the credential's status claim once issued.
-    """
-
-    offer_id: str
-    configuration_id: str
-    state: str
-    expires_at: int
-    issued_at: int | None = None
-    status: JSONValue | None = None
-
-    def to_json(self) -> JSONObject:
-        """Return the state as JSON."""
-        return {
-            "offer_id": self.offer_id,
-            "credential_configuration_id": self.configuration_id,
-            "state": self.state,
-            "expires_at": self.expires_at,
-            "issued_at": self.issued_at,
-            "status": self.status,
-        }
-
-
 # -- the service ----------------------------------------------------------------------------------
 
 
-class IssuanceService:
+class IssuanceService(_IssuanceStatus):
     """An agency's OpenID4VCI issuer; see the module docstring.
 
     Args:
@@ -288,68 +171,6 @@ class IssuanceService:
             bad lifetimes.
         StorageError, UnavailableError: the store cannot be opened.
     """
-
-    def __init__(
-        self,
-        store_url: str,
-        *,
-        issuer: Issuer,
-        credential_issuer: str,
-        status: StatusRegistry | None = None,
-        clock: Clock | None = None,
-        limits: Limits | None = None,
-        offer_ttl: timedelta = timedelta(minutes=10),
-        token_ttl: timedelta = timedelta(minutes=5),
-        nonce_ttl: timedelta | None = None,
-    ) -> None:
-        self._limits = limits or Limits()
-        self._nonce_ttl = nonce_ttl or self._limits.nonce_ttl
-        if not _MIN_OFFER_TTL <= offer_ttl <= _MAX_OFFER_TTL or not (
-            timedelta(seconds=1) <= token_ttl <= timedelta(hours=1)
-            and timedelta(seconds=1) <= self._nonce_ttl <= timedelta(hours=1)
-        ):
-            raise ConfigurationError(Code.BAD_ARGUMENT, "an offer, token or nonce lifetime")
-        try:
-            credential_issuer_metadata_url(credential_issuer)
-        except SeoulVCError as exc:
-            raise ConfigurationError(
-                Code.BAD_ARGUMENT, "the credential issuer identifier is an https URL"
-            ) from exc
-        self.credential_issuer = credential_issuer
-        self._issuer = issuer
-        self._status = status
-        self._clock = clock or issuer.clock
-        self._offer_ttl = offer_ttl
-        self._token_ttl = token_ttl
-        configurations = seoul_configurations(issuer.key.alg.value)
-        if not issuer.issuer_id.startswith("did:"):
-            # An HTTPS issuer identifier signs dc+sd-jwt only (see Issuer).
-            configurations = {k: v for k, v in configurations.items() if v.format == "dc+sd-jwt"}
-        #: The configurations offered, by id.
-        self.configurations: Mapping[str, CredentialConfiguration] = configurations
-        self._store: TableStore = open_table_store(
-            store_url, ddl=_DDL, name="issuance store", default_schema="seoul_vc_issuance"
-        )
-        self._nonce_key = self._secret("c_nonce")
-        self._refresh_lock = threading.Lock()
-
-    def close(self) -> None:
-        """Close the store (the status registry is the caller's)."""
-        self._store.close()
-
-    def _now(self) -> int:
-        return int(self._clock.now().timestamp())
-
-    def _secret(self, name: str) -> bytes:
-        with self._store.write() as tx:
-            rows = tx.execute("SELECT secret FROM {p}issuance_secrets WHERE name = ?", (name,))
-            if rows:
-                return bytes(rows[0][0])
-            secret = secrets.token_bytes(32)
-            tx.execute(
-                "INSERT INTO {p}issuance_secrets (name, secret) VALUES (?, ?)", (name, secret)
-            )
-            return secret
 
     # -- metadata ---------------------------------------------------------------------------------
     def metadata(self) -> CredentialIssuerMetadata:
@@ -380,25 +201,6 @@ class IssuanceService:
                 Code.UNKNOWN_CREDENTIAL_CONFIGURATION, "no credential configuration with this id"
             )
         return self.configurations[configuration_id]
-
-    # -- sealing the subject ----------------------------------------------------------------------
-    @staticmethod
-    def _seal(secret: str, offer_id: str, subject: JSONObject) -> str:
-        key = hmac.new(secret.encode("utf-8"), _SUBJECT_LABEL, hashlib.sha256).digest()
-        nonce = secrets.token_bytes(12)
-        sealed = AESGCM(key).encrypt(nonce, _json.canonical(subject), offer_id.encode())
-        return b64url_encode(nonce + sealed)
-
-    def _open(self, secret: str, offer_id: str, sealed: str) -> JSONObject:
-        key = hmac.new(secret.encode("utf-8"), _SUBJECT_LABEL, hashlib.sha256).digest()
-        try:
-            raw = b64url_decode(sealed, what="sealed subject")
-            plain = AESGCM(key).decrypt(raw[:12], raw[12:], offer_id.encode())
-        except (SeoulVCError, InvalidTag, ValueError) as exc:
-            raise StorageError(Code.STORAGE, "an offer's sealed subject does not open") from exc
-        return _json.loads_object(
-            plain, max_bytes=self._limits.max_json_bytes, max_depth=16, what="subject"
-        )
 
     # -- 1. offers --------------------------------------------------------------------------------
     def create_offer(
@@ -462,51 +264,6 @@ class IssuanceService:
             ),
         )
         return CreatedOffer(offer_id=offer_id, offer=offer, tx_code=digits, expires_at=expires_at)
-
-    @staticmethod
-    def _tx_code_hash(code: str, tx_code: str) -> str:
-        return hmac.new(code.encode(), b"tx_code:" + tx_code.encode(), hashlib.sha256).hexdigest()
-
-    @staticmethod
-    def _purge(tx: Tx, now: int) -> None:
-        """Forget the sealed subjects of finished or expired offers."""
-        tx.execute(
-            "UPDATE {p}issuance_offers SET subject = '' WHERE subject != '' AND ("
-            "state IN ('issued', 'invalidated') OR (state = 'offered' AND expires_at <= ?) "
-            "OR (state = 'redeemed' AND token_expires_at <= ?))",
-            (now, now),
-        )
-
-    def offer_state(self, offer_id: str) -> OfferState:
-        """Return what became of an offer.
-
-        Raises:
-            NotFoundError: ``not_found`` for an unknown offer id.
-        """
-        with self._store.read() as tx:
-            rows = tx.execute(
-                "SELECT configuration_id, state, expires_at, token_expires_at, issued_at, status "
-                "FROM {p}issuance_offers WHERE offer_id = ?",
-                (offer_id,),
-            )
-        if not rows:
-            raise NotFoundError(Code.NOT_FOUND, "no offer with this id")
-        configuration_id, state, expires_at, token_expires_at, issued_at, status = rows[0]
-        now = self._now()
-        if (state == "offered" and now >= int(expires_at)) or (
-            state == "redeemed" and now >= int(token_expires_at)
-        ):
-            state = "expired"
-        return OfferState(
-            offer_id=offer_id,
-            configuration_id=str(configuration_id),
-            state=str(state),
-            expires_at=int(expires_at),
-            issued_at=None if issued_at is None else int(issued_at),
-            status=None
-            if status is None
-            else _json.loads(str(status), max_bytes=1 << 16, max_depth=8, what="status"),
-        )
 
     # -- 2. token ---------------------------------------------------------------------------------
     def token(self, form: Mapping[str, str]) -> TokenResponse:
@@ -736,151 +493,3 @@ class IssuanceService:
             credential=token,
             status=status,
         )
-
-    # -- status -----------------------------------------------------------------------------------
-    def _registry(self) -> StatusRegistry:
-        if self._status is None:
-            raise ConfigurationError(Code.BAD_ARGUMENT, "this issuer keeps no status lists")
-        return self._status
-
-    def _allocate(self, format: str) -> JSONValue | None:
-        if self._status is None:
-            return None
-        allocation = self._status.allocate(format)
-        try:
-            self._status.latest(allocation.uris[0])
-        except NotFoundError:
-            # A new list: publish it now, so the credential's status can be checked at once.
-            try:
-                self._status.publish()
-            except (StorageError, UnavailableError):
-                raise
-            except SeoulVCError as exc:
-                # The ledger refused the anchor (a missing grant): the operator must act.
-                raise UnavailableError(
-                    Code.UNAVAILABLE, "a new status list could not be published"
-                ) from exc
-        return allocation.status_claim()
-
-    def status_reference(self, offer_id: str) -> JSONValue:
-        """Return the status claim of the credential issued for an offer.
-
-        Raises:
-            NotFoundError: ``not_found`` for an unknown offer, or one not issued (or issued
-                without status).
-        """
-        state = self.offer_state(offer_id)
-        if state.status is None:
-            raise NotFoundError(Code.NOT_FOUND, "no credential with a status was issued for it")
-        return state.status
-
-    def set_status(self, ref: str | JSONValue, action: StatusAction) -> StatusType:
-        """Revoke, suspend or reinstate a credential, by its offer id or its status claim.
-
-        The change is published by the next :meth:`publish`.
-
-        Raises:
-            NotFoundError: ``not_found`` for an unknown offer or entry.
-            StateConflictError: ``conflict`` (suspending or reinstating a revoked entry).
-            MalformedInputError: a status claim that does not parse.
-            ConfigurationError: ``bad_argument`` without a status registry.
-        """
-        registry = self._registry()
-        claim = self.status_reference(ref) if isinstance(ref, str) else ref
-        if action == "revoke":
-            registry.revoke(claim)
-        elif action == "suspend":
-            registry.suspend(claim)
-        else:
-            registry.reinstate(claim)
-        return registry.status_of(claim)
-
-    def publish(self, *, everything: bool = False) -> list[PublishedList]:
-        """Sign, anchor and store a new version of each changed list (or of all).
-
-        Raises:
-            ConfigurationError: ``bad_argument`` without a status registry.
-            SeoulVCError: as :meth:`seoul_vc.status.StatusRegistry.publish`.
-        """
-        return self._registry().publish(everything=everything)
-
-    def status_list(self, uri: str) -> PublishedList:
-        """Return the latest version of a list, re-publishing first if it is half expired.
-
-        Every list is re-signed once the one asked for has lived half its validity, so the
-        lists of a quiet issuer never expire in verifiers' hands.
-
-        Raises:
-            NotFoundError: ``not_found`` for a list never published.
-            ConfigurationError: ``bad_argument`` without a status registry.
-        """
-        registry = self._registry()
-        latest = registry.latest(uri)
-        if not self._stale(latest):
-            return latest
-        with self._refresh_lock:
-            latest = registry.latest(uri)
-            if self._stale(latest):
-                registry.publish(everything=True)
-                latest = registry.latest(uri)
-        return latest
-
-    def _stale(self, published: PublishedList) -> bool:
-        payload = _json.loads_object(
-            parse_compact(published.token, limits=_LIST_LIMITS).payload,
-            max_bytes=_LIST_LIMITS.max_token_bytes,
-            max_depth=16,
-            what="status list",
-        )
-        start, end = payload.get("iat"), payload.get("exp")
-        if "validFrom" in payload:
-            start, end = _instant(payload.get("validFrom")), _instant(payload.get("validUntil"))
-        if type(start) is not int or type(end) is not int:
-            raise VerificationError(Code.STATUS_LIST_INVALID, "a published list has no window")
-        return self._now() >= start + (end - start) // 2
-
-
-_LIST_LIMITS: Final = Limits(max_token_bytes=Limits().max_status_list_bytes)
-
-
-def _instant(value: JSONValue) -> int | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return int(datetime.fromisoformat(value).timestamp())
-    except ValueError:
-        return None
-
-
-def _read_request(request: JSONObject) -> tuple[str, object]:
-    """The ``credential_configuration_id`` and the one ``jwt`` proof of a request (§8.2)."""
-    if not isinstance(request, dict):
-        raise MalformedInputError(Code.MALFORMED, "a credential request is a JSON object")
-    if "credential_identifier" in request:
-        raise MalformedInputError(
-            Code.MALFORMED, "credential_identifier is not used: no identifiers were issued"
-        )
-    if "credential_response_encryption" in request:
-        raise MalformedInputError(Code.MALFORMED, "response encryption is not supported")
-    configuration_id = request.get("credential_configuration_id")
-    if not isinstance(configuration_id, str) or not configuration_id:
-        raise MalformedInputError(Code.MALFORMED, "credential_configuration_id is required")
-    proofs = request.get("proofs")
-    if proofs is None:
-        raise VerificationError(Code.INVALID_PROOF, "proofs is required", reason="proofs_missing")
-    if not isinstance(proofs, dict) or len(proofs) != 1:
-        raise VerificationError(
-            Code.INVALID_PROOF, "proofs holds exactly one proof type", reason="malformed"
-        )
-    jwts = proofs.get("jwt")
-    if jwts is None:
-        raise VerificationError(
-            Code.INVALID_PROOF, "the jwt proof type is the one supported", reason="proof_type"
-        )
-    if not isinstance(jwts, list) or not jwts:
-        raise VerificationError(
-            Code.INVALID_PROOF, "proofs.jwt is a non-empty array", reason="malformed"
-        )
-    if len(jwts) > 1:
-        raise MalformedInputError(Code.MALFORMED, "one proof per request: no batch issuance")
-    return configuration_id, jwts[0]

@@ -46,6 +46,10 @@ runs the Response URI's checks:
    answer came in time. Results are readable by the agency system that created the request
    (its ``owner`` tag), and are deleted ``retention`` after the request's expiry.
 
+The package keeps one room a module: the sessions' values (``_values``), their table
+(``_store``), the checks of a ``direct_post`` answer (``_answer``) and, here, the
+service's operations; every public name is importable from here.
+
 Example:
     >>> import os, tempfile
     >>> from seoul_vc import PrivateKey, TrustRegistry
@@ -69,46 +73,30 @@ Example:
 from __future__ import annotations
 
 import hmac
-import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Final, Literal
 
 from seoul_vc import _json
-from seoul_vc._json import JSONObject, JSONValue
-from seoul_vc._tables import TableStore, open_table_store
-from seoul_vc.clock import Clock, SystemClock
-from seoul_vc.credentials import StatusSource, TrustPolicy, Verifier, sd_jwt
-from seoul_vc.credentials.issuer import did_of, kid_of
-from seoul_vc.credentials.sd_jwt import format_claim_path
-from seoul_vc.credentials.types import credential_type
-from seoul_vc.did import Resolver
+from seoul_vc._json import JSONObject
 from seoul_vc.errors import (
     Code,
     ConfigurationError,
-    InternalError,
-    MalformedInputError,
     NotFoundError,
-    PolicyError,
     SeoulVCError,
     StateConflictError,
     VerificationError,
 )
-from seoul_vc.jose import parse_compact
-from seoul_vc.keys import PrivateKey
-from seoul_vc.ledger.checkpoint import WitnessPolicy
-from seoul_vc.ledger.note import NoteVerifier
-from seoul_vc.limits import Limits
-from seoul_vc.wallet.consent import ViewReceipt
-from seoul_vc.wallet.present import check_consented_presentation, disclosed_paths, is_under
-from seoul_vc.wallet.request import (
-    CLIENT_ID_PREFIX,
-    CredentialQuery,
-    create_request,
-    parse_dcql,
+from seoul_vc.presentation._answer import RECEIPT_PARAMETER, _SessionAnswers
+from seoul_vc.presentation._store import _MAX_LIFETIME
+from seoul_vc.presentation._values import (
+    PRESETS,
+    PresentationSession,
+    ReceiptPolicy,
+    SessionResult,
 )
+from seoul_vc.presentation._values import Status as Status
+from seoul_vc.wallet.request import CredentialQuery, create_request
 
 __all__ = [
     "PRESETS",
@@ -119,175 +107,8 @@ __all__ = [
     "SessionResult",
 ]
 
-#: The extra ``direct_post`` parameter carrying a Citizen Card view receipt (§8.1 allows it).
-RECEIPT_PARAMETER: Final = "view_receipt"
-_REQUEST_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{22}")
-#: RFC 6749 §4.1.2.1: ``error`` is %x20-21 / %x23-5B / %x5D-7E.
-_OAUTH_ERROR_RE: Final = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}")
-_DEFAULT_LIFETIME: Final = timedelta(minutes=10)
-_DEFAULT_RETENTION: Final = timedelta(hours=1)
-_MAX_LIFETIME: Final = timedelta(hours=1)
-_MAX_RECEIPT_BYTES: Final = 600 * 1024
 
-Status = Literal["pending", "processing", "complete", "failed", "expired"]
-
-_DDL: Final = (
-    """CREATE TABLE IF NOT EXISTS {p}presentation_sessions (
-        request_id TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        client_id TEXT NOT NULL,
-        nonce TEXT NOT NULL,
-        state TEXT NOT NULL,
-        query TEXT NOT NULL,
-        request_object TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        expires_at BIGINT NOT NULL,
-        status TEXT NOT NULL,
-        outcome TEXT,
-        completed_at BIGINT
-    )""",
-)
-
-
-def _preset(type_name: str, query_id: str, *paths: tuple[str, ...]) -> tuple[CredentialQuery]:
-    return (
-        CredentialQuery(
-            id=query_id, vct_values=(credential_type(type_name).vct,), claims=tuple(paths)
-        ),
-    )
-
-
-#: Named DCQL queries an agency can ask for without writing one.
-PRESETS: Final[Mapping[str, tuple[CredentialQuery, ...]]] = {
-    "residency_district": _preset(
-        "ResidencyCredential", "residency", ("address", "district"), ("ageOver19",)
-    ),
-    "adult_resident": _preset("ResidencyCredential", "residency", ("ageOver19",)),
-    "income_bracket": _preset(
-        "IncomeCredential", "income", ("incomeBracketPercent",), ("householdSize",)
-    ),
-}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReceiptPolicy:
-    """The ledger whose view receipts the verifier checks: origin, note key, witnesses."""
-
-    origin: str
-    log_key: NoteVerifier
-    witnesses: WitnessPolicy
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PresentationSession:
-    """A created presentation request.
-
-    Attributes:
-        request_id: the session's id (128 random bits, base64url).
-        request_object: the signed Request Object served at the ``request_uri``.
-        client_id: ``decentralized_identifier:<DID>``.
-        nonce, state: the session's fresh values (also inside the Request Object).
-        credentials: the DCQL Credential Queries.
-        created_at, expires_at: POSIX seconds.
-    """
-
-    request_id: str
-    request_object: str
-    client_id: str
-    nonce: str
-    state: str
-    credentials: tuple[CredentialQuery, ...]
-    created_at: int
-    expires_at: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SessionResult:
-    """What a session came to (see the module docstring, step 6).
-
-    Attributes:
-        request_id: the session.
-        status: ``pending``, ``processing``, ``complete``, ``failed`` or ``expired``.
-        claims: per Credential Query id, the disclosed claims (``complete`` only).
-        error: the failing check's code, or the wallet's OAuth ``error`` (``failed`` only).
-        error_source: ``verifier`` or ``wallet`` (``failed`` only).
-        view: the checked view receipt (consent, k of N, ledger indexes), if one came.
-        expires_at: the request's expiry; completed_at: when the response was processed.
-    """
-
-    request_id: str
-    status: Status
-    expires_at: int
-    claims: dict[str, JSONObject] | None = None
-    error: str | None = None
-    error_source: Literal["verifier", "wallet"] | None = None
-    view: JSONObject | None = None
-    completed_at: int | None = None
-
-    def to_json(self) -> JSONObject:
-        """Return the result as JSON (absent members omitted)."""
-        out: JSONObject = {
-            "request_id": self.request_id,
-            "status": self.status,
-            "expires_at": self.expires_at,
-        }
-        if self.claims is not None:
-            out["claims"] = {k: dict(v) for k, v in self.claims.items()}
-        if self.error is not None:
-            out["error"] = {"code": self.error, "source": self.error_source or "verifier"}
-        if self.view is not None:
-            out["view"] = dict(self.view)
-        if self.completed_at is not None:
-            out["completed_at"] = self.completed_at
-        return out
-
-
-class _SessionNonce:
-    """A nonce store for one response: it accepts its session's nonce, for each presentation.
-
-    Single use is the session's ``pending`` -> ``processing`` transition (durable, across
-    processes), which happens before this store is made; here the nonce is only compared.
-    """
-
-    def __init__(self, nonce: str) -> None:
-        self._nonce = nonce
-
-    def issue(self) -> str:
-        raise InternalError(Code.INTERNAL, "a session's nonce is issued with the session")
-
-    def spend(self, nonce: str) -> None:
-        if not hmac.compare_digest(nonce.encode(), self._nonce.encode()):
-            raise StateConflictError(Code.NONCE_REPLAYED, "not this session's nonce")
-
-
-@dataclass(frozen=True, slots=True)
-class _Response:
-    """A parsed ``direct_post`` body: a vp_token (and receipt) or the wallet's error."""
-
-    vp_token: dict[str, list[str]] | None
-    receipt: ViewReceipt | None
-    error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    owner: str
-    client_id: str
-    nonce: str
-    state: str
-    query: str
-    request_object: str
-    expires_at: int
-    status: str
-    outcome: str | None
-    completed_at: int | None
-
-
-def _malformed(message: str, field: str) -> MalformedInputError:
-    return MalformedInputError(Code.MALFORMED, message, field=field)
-
-
-class PresentationSessions:
+class PresentationSessions(_SessionAnswers):
     """A receiving agency's OpenID4VP sessions over one store; see the module docstring.
 
     Args:
@@ -308,53 +129,6 @@ class PresentationSessions:
     Raises:
         ConfigurationError: ``bad_argument`` for a bad lifetime or retention.
     """
-
-    def __init__(
-        self,
-        store_url: str,
-        *,
-        key: PrivateKey,
-        response_uri: Callable[[str], str],
-        trust: TrustPolicy,
-        did: str | None = None,
-        kid: str | None = None,
-        request_uri: Callable[[str], str] | None = None,
-        resolver: Resolver | None = None,
-        status: StatusSource | None = None,
-        receipts: ReceiptPolicy | None = None,
-        clock: Clock | None = None,
-        limits: Limits | None = None,
-        lifetime: timedelta = _DEFAULT_LIFETIME,
-        retention: timedelta = _DEFAULT_RETENTION,
-    ) -> None:
-        if not timedelta(seconds=30) <= lifetime <= _MAX_LIFETIME:
-            raise ConfigurationError(Code.BAD_ARGUMENT, "lifetime is 30 s to one hour")
-        if retention < timedelta(0):
-            raise ConfigurationError(Code.BAD_ARGUMENT, "retention is not negative")
-        self._key = key
-        self.did = did or did_of(key.public_key)
-        self._kid = kid or kid_of(self.did, key.public_key)
-        self.client_id = CLIENT_ID_PREFIX + self.did
-        self._response_uri = response_uri
-        self._request_uri = request_uri
-        self._trust = trust
-        self._resolver = resolver
-        self._status = status
-        self._receipts = receipts
-        self._clock = clock or SystemClock()
-        self._limits = limits or Limits()
-        self._lifetime = lifetime
-        self._retention = int(retention.total_seconds())
-        self._store: TableStore = open_table_store(
-            store_url, ddl=_DDL, name="presentation sessions", default_schema="seoul_vc_service"
-        )
-
-    def close(self) -> None:
-        """Close the store."""
-        self._store.close()
-
-    def _now(self) -> int:
-        return int(self._clock.now().timestamp())
 
     # -- creating -----------------------------------------------------------------------------
     def create(
@@ -447,32 +221,6 @@ class PresentationSessions:
         return "openid4vp://?" + query
 
     # -- reading ------------------------------------------------------------------------------
-    def _row(self, request_id: str) -> _Row:
-        if _REQUEST_ID_RE.fullmatch(request_id) is None:
-            raise NotFoundError(Code.NOT_FOUND, "no such presentation request")
-        with self._store.read() as tx:
-            rows = tx.execute(
-                "SELECT owner, client_id, nonce, state, query, request_object, expires_at, "
-                "status, outcome, completed_at FROM {p}presentation_sessions "
-                "WHERE request_id = ?",
-                (request_id,),
-            )
-        if not rows:
-            raise NotFoundError(Code.NOT_FOUND, "no such presentation request")
-        r = rows[0]
-        return _Row(
-            owner=str(r[0]),
-            client_id=str(r[1]),
-            nonce=str(r[2]),
-            state=str(r[3]),
-            query=str(r[4]),
-            request_object=str(r[5]),
-            expires_at=int(r[6]),
-            status=str(r[7]),
-            outcome=None if r[8] is None else str(r[8]),
-            completed_at=None if r[9] is None else int(r[9]),
-        )
-
     def request_object(self, request_id: str) -> str:
         """The signed Request Object of a session waiting for its response.
 
@@ -583,132 +331,3 @@ class PresentationSessions:
             raise
         self._finish(request_id, "complete", outcome)
         return self.result(request_id, owner=row.owner)
-
-    def _finish(self, request_id: str, status: str, outcome: JSONObject) -> None:
-        with self._store.write() as tx:
-            tx.execute(
-                "UPDATE {p}presentation_sessions SET status = ?, outcome = ?, completed_at = ? "
-                "WHERE request_id = ? AND status = 'processing'",
-                (status, _json.canonical(outcome).decode(), self._now(), request_id),
-            )
-
-    def _parse(self, parameters: Mapping[str, str]) -> _Response:
-        """Parse a ``direct_post`` body (§8.1, §8.2, §8.5); unknown parameters are ignored."""
-        error, raw = parameters.get("error"), parameters.get("vp_token")
-        if (error is None) == (raw is None):
-            raise _malformed("a response carries vp_token or error", "vp_token")
-        if error is not None:
-            if _OAUTH_ERROR_RE.fullmatch(error) is None:
-                raise _malformed("error is an RFC 6749 error code", "error")
-            return _Response(None, None, error)
-        assert raw is not None  # noqa: S101 - one of the two, checked above
-        limits = self._limits
-        value = _json.loads_object(
-            raw.encode(), max_bytes=8 * limits.max_token_bytes, max_depth=2, what="vp_token"
-        )
-        if not 0 < len(value) <= 8:
-            raise _malformed("vp_token holds 1 to 8 Credential Query ids", "vp_token")
-        vp_token: dict[str, list[str]] = {}
-        for query_id, presentations in value.items():
-            # The subset never sets `multiple`: exactly one presentation per query (§8.1).
-            if (
-                not isinstance(presentations, list)
-                or len(presentations) != 1
-                or not isinstance(presentations[0], str)
-                or not 0 < len(presentations[0]) <= limits.max_token_bytes
-            ):
-                raise _malformed("each query id maps to one presentation string", "vp_token")
-            vp_token[query_id] = [presentations[0]]
-        text = parameters.get(RECEIPT_PARAMETER)
-        receipt = None
-        if text is not None:
-            if len(text) > _MAX_RECEIPT_BYTES:
-                raise MalformedInputError(Code.TOO_LARGE, "the view receipt is too large")
-            receipt = ViewReceipt.from_json(text)
-        return _Response(vp_token, receipt, None)
-
-    def _verify(
-        self, row: _Row, vp_token: dict[str, list[str]], receipt: ViewReceipt | None
-    ) -> JSONObject:
-        queries = {
-            q.id: q for q in parse_dcql(_json.loads(row.query, max_bytes=1 << 20, max_depth=8))
-        }
-        # The answer's shape against the query (§6.4): nothing unasked, everything asked.
-        for query_id in vp_token:
-            if query_id not in queries:
-                raise PolicyError(
-                    Code.EXCESS_DISCLOSURE, "a presentation answers no Credential Query asked"
-                )
-        for query_id in queries:
-            if query_id not in vp_token:
-                raise PolicyError(
-                    Code.QUERY_NOT_ANSWERED,
-                    "a Credential Query has no presentation",
-                    query=query_id,
-                )
-        verifier = Verifier(
-            trust=self._trust,
-            resolver=self._resolver,
-            status=self._status,
-            nonces=_SessionNonce(row.nonce),
-            clock=self._clock,
-            limits=self._limits,
-        )
-        outcome: JSONObject = {}
-        claims: dict[str, JSONValue] = {}
-        if receipt is not None and self._receipts is not None:
-            policy = self._receipts
-            checked = check_consented_presentation(
-                vp_token,
-                receipt,
-                verifier=verifier,
-                verifier_did=row.client_id.removeprefix(CLIENT_ID_PREFIX),
-                client_id=row.client_id,
-                nonce=row.nonce,
-                origin=policy.origin,
-                log_key=policy.log_key,
-                witnesses=policy.witnesses,
-            )
-            claims.update(checked.claims)
-            view = checked.view
-            outcome["view"] = {
-                "consent_id": view.consent_id,
-                "view": view.view,
-                "max_views": view.max_views,
-                "expires_at": view.expires_at,
-                "view_index": view.view_index,
-                "grant_index": view.grant_index,
-            }
-        else:
-            # Every presentation in the one pipeline, bound to this client_id and nonce.
-            for query_id, (shown,) in vp_token.items():
-                claims[query_id] = verifier.verify(shown, aud=row.client_id, nonce=row.nonce).claims
-        # Each presentation against its query: format, type, and no claim beyond the asked.
-        for query_id, (shown,) in vp_token.items():
-            query = queries[query_id]
-            header, payload = self._issuer_jwt(shown)
-            if header.get("typ") != "dc+sd-jwt" or payload.get("vct") not in query.vct_values:
-                raise VerificationError(
-                    Code.WRONG_TYPE,
-                    "the credential is not of a type the query asked",
-                    query=query_id,
-                )
-            for path in disclosed_paths(shown, limits=self._limits):
-                if not is_under(path, query.claims):
-                    raise PolicyError(
-                        Code.EXCESS_DISCLOSURE,
-                        "a presentation discloses a claim the query did not ask",
-                        query=query_id,
-                        claim=format_claim_path(path),
-                    )
-        outcome["claims"] = claims
-        return outcome
-
-    def _issuer_jwt(self, presentation: str) -> tuple[JSONObject, JSONObject]:
-        """The issuer JWT's header and payload (the pipeline verified them already)."""
-        limits = self._limits
-        jws = parse_compact(sd_jwt.split(presentation, limits=limits).issuer_jwt, limits=limits)
-        payload = _json.loads_object(
-            jws.payload, max_bytes=limits.max_token_bytes, max_depth=limits.max_json_depth
-        )
-        return dict(jws.header), payload
