@@ -228,6 +228,9 @@ class Code(StrEnum):
     """The wallet's data key is wrapped by another master key than the one configured."""
     VAULT_RECORD_CORRUPT = "vault_record_corrupt"
     """An encrypted vault record fails its integrity check, or was moved or truncated."""
+    BACKUP_TOO_COSTLY = "backup_too_costly"
+    """A wallet backup's header names a scrypt cost past what opening one may take (256 MiB,
+    N*r*p of 2^23): refused before anything is derived. Not a wrong passphrase."""
     # -- presentation sessions (seoul_vc.presentation: OpenID4VP 1.0 direct_post) -------------
     STATE_MISMATCH = "state_mismatch"
     """An OpenID4VP response's ``state`` is not its request's (OpenID4VP 1.0 §14.4.2)."""
@@ -464,6 +467,7 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.UNLOCK_FAILED: PolicyError,
     Code.MASTER_KEY_MISMATCH: ConfigurationError,
     Code.VAULT_RECORD_CORRUPT: StorageError,
+    Code.BACKUP_TOO_COSTLY: MalformedInputError,
     # presentation sessions
     Code.STATE_MISMATCH: VerificationError,
     Code.ALREADY_ANSWERED: StateConflictError,

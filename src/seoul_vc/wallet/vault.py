@@ -15,7 +15,9 @@ a deployment master key, the PIN only authorises"). Every format is standard com
   swapped between rows or wallets fails like a corrupted one;
 * a **backup** is a JWE with ``alg`` ``dir``/``enc`` ``A256GCM`` under a key derived from
   the backup passphrase by scrypt (RFC 7914), whose salt and cost ride in the protected
-  header (``kdf``).
+  header (``kdf``). The cost is read from the backup itself, so :func:`open_backup` bounds
+  it before deriving anything (:data:`MAX_BACKUP_SCRYPT_MEMORY`,
+  :data:`MAX_BACKUP_SCRYPT_WORK`).
 
 The **PIN** is never a key: it is checked against an scrypt verifier (RFC 7914; default
 N = 2^15, r = 8, p = 1) that is itself stored encrypted under the data key, so a stolen
@@ -59,12 +61,17 @@ from seoul_vc.errors import (
 )
 
 __all__ = [
+    "BACKUP_SCRYPT",
+    "MAX_BACKUP_BYTES",
+    "MAX_BACKUP_SCRYPT_MEMORY",
+    "MAX_BACKUP_SCRYPT_WORK",
     "MAX_RECORD_BYTES",
     "DataKey",
     "LocalMasterKey",
     "MasterKey",
     "ScryptParams",
     "check_pin",
+    "check_pin_text",
     "hash_pin",
     "open_backup",
     "seal_backup",
@@ -74,6 +81,13 @@ __all__ = [
 MAX_RECORD_BYTES: Final = 256 * 1024
 #: Largest backup file.
 MAX_BACKUP_BYTES: Final = 64 * 1024 * 1024
+#: Most memory a backup's scrypt may take to open, 128·N·r bytes (RFC 7914 §2): 256 MiB.
+#: Backups are sealed at N = 2^17, r = 8, p = 1 (128 MiB); PIN verifiers at the
+#: :class:`ScryptParams` default N = 2^15, r = 8, p = 1 (32 MiB).
+MAX_BACKUP_SCRYPT_MEMORY: Final = 256 * 1024 * 1024
+#: Most work a backup's scrypt may take to open, N·r·p: 2^23, 8 times the backup default's
+#: 2^20 (32 times the PIN default's 2^18); a few seconds of one core.
+MAX_BACKUP_SCRYPT_WORK: Final = 2**20 * 8
 _MAX_HEADER_BYTES: Final = 1024
 _KEY_BYTES: Final = 32
 
@@ -92,15 +106,29 @@ class ScryptParams:
         if not (1 <= self.r <= 32 and 1 <= self.p <= 16):
             raise ConfigurationError(Code.BAD_ARGUMENT, "scrypt r is 1..32 and p is 1..16")
 
+    @property
+    def memory(self) -> int:
+        """Bytes scrypt's working array takes: 128·N·r (RFC 7914 §2, ``V``)."""
+        return 128 * self.n * self.r
+
+    @property
+    def work(self) -> int:
+        """The work N·r·p: scrypt's time grows linearly with it."""
+        return self.n * self.r * self.p
+
     def derive(self, secret: str, salt: bytes) -> bytes:
-        """Return 32 bytes of scrypt output for ``secret`` (UTF-8) and ``salt``."""
+        """Return 32 bytes of scrypt output for ``secret`` (UTF-8) and ``salt``.
+
+        Takes :attr:`memory` bytes and time in proportion to :attr:`work`.
+        """
         return hashlib.scrypt(
             secret.encode("utf-8"),
             salt=salt,
             n=self.n,
             r=self.r,
             p=self.p,
-            maxmem=256 * self.n * self.r * self.p + 1024 * 1024,
+            # What OpenSSL allocates: V of 128·r·(N + 2) bytes and B of 128·r·p, plus room.
+            maxmem=128 * self.r * (self.n + self.p + 2) + 1024 * 1024,
             dklen=_KEY_BYTES,
         )
 
@@ -304,7 +332,12 @@ class DataKey:
 # -- PINs ---------------------------------------------------------------------------------------
 
 
-def _check_pin_text(pin: str) -> None:
+def check_pin_text(pin: str) -> None:
+    """Check that ``pin`` is a PIN a verifier can be made of (no scrypt: cheap).
+
+    Raises:
+        ConfigurationError: ``bad_argument`` for a PIN outside 4 to 64 printable characters.
+    """
     if not 4 <= len(pin) <= 64 or not pin.isprintable():
         raise ConfigurationError(Code.BAD_ARGUMENT, "a PIN is 4 to 64 printable characters")
 
@@ -315,7 +348,7 @@ def hash_pin(pin: str, params: ScryptParams | None = None) -> JSONObject:
     Raises:
         ConfigurationError: ``bad_argument`` for a PIN outside 4 to 64 printable characters.
     """
-    _check_pin_text(pin)
+    check_pin_text(pin)
     cost = params or ScryptParams()
     salt = secrets.token_bytes(16)
     return {
@@ -344,7 +377,7 @@ def check_pin(pin: str, verifier: JSONObject) -> bool:
     except (KeyError, SeoulVCError) as exc:
         raise _corrupt("the PIN verifier") from exc
     try:
-        _check_pin_text(pin)
+        check_pin_text(pin)
     except ConfigurationError:
         return False
     return hmac.compare_digest(cost.derive(pin, salt), expected)
@@ -352,16 +385,34 @@ def check_pin(pin: str, verifier: JSONObject) -> bool:
 
 # -- backups ------------------------------------------------------------------------------------
 
+#: The cost backups are sealed at unless the caller names another: 128 MiB, work 2^20.
+BACKUP_SCRYPT: Final = ScryptParams(n=2**17, r=8, p=1)
+_BACKUP_BOUNDS: Final = (
+    "a backup's scrypt may take 256 MiB (128*N*r) and a work N*r*p of 2^23; "
+    "backups are sealed at N = 2^17, r = 8, p = 1"
+)
+
+
+def _backup_cost_too_high(n: int, r: int, p: int) -> bool:
+    return 128 * n * r > MAX_BACKUP_SCRYPT_MEMORY or n * r * p > MAX_BACKUP_SCRYPT_WORK
+
 
 def seal_backup(plaintext: bytes, passphrase: str, params: ScryptParams | None = None) -> str:
     """Encrypt a backup under a passphrase (scrypt, then JWE ``dir`` + ``A256GCM``).
 
+    The default cost is N = 2^17, r = 8, p = 1: 128 MiB and about half a second of one core.
+    A cost :func:`open_backup` would refuse is refused here, so every backup written opens.
+
     Raises:
-        ConfigurationError: ``bad_argument`` for a passphrase under 12 characters.
+        ConfigurationError: ``bad_argument`` for a passphrase outside 12 to 1024 characters,
+            or ``params`` past :data:`MAX_BACKUP_SCRYPT_MEMORY` or
+            :data:`MAX_BACKUP_SCRYPT_WORK`.
     """
     if not 12 <= len(passphrase) <= 1024:
         raise ConfigurationError(Code.BAD_ARGUMENT, "a backup passphrase is 12+ characters")
-    cost = params or ScryptParams(n=2**17)
+    cost = params or BACKUP_SCRYPT
+    if _backup_cost_too_high(cost.n, cost.r, cost.p):
+        raise ConfigurationError(Code.BAD_ARGUMENT, _BACKUP_BOUNDS)
     salt = secrets.token_bytes(16)
     header: JSONObject = {
         "alg": "dir",
@@ -378,29 +429,63 @@ def seal_backup(plaintext: bytes, passphrase: str, params: ScryptParams | None =
     return _encrypt(plaintext, cost.derive(passphrase, salt), header)
 
 
+def _backup_kdf(token: str) -> tuple[int, int, int, str]:
+    """The scrypt N, r, p and salt a backup's header names, checked for shape only."""
+    header = _header(token, "the backup")
+    kdf = header.get("kdf")
+    if (
+        set(header) != {"alg", "enc", "cty", "kdf"}
+        or header["alg"] != "dir"
+        or header["enc"] != "A256GCM"
+        or not isinstance(kdf, dict)
+        or set(kdf) != {"alg", "n", "r", "p", "salt"}
+        or kdf["alg"] != "scrypt"
+    ):
+        raise _corrupt("the backup")
+    n, r, p, salt = kdf["n"], kdf["r"], kdf["p"], kdf["salt"]
+    if not (isinstance(n, int) and isinstance(r, int) and isinstance(p, int)):
+        raise _corrupt("the backup")
+    if any(isinstance(v, bool) for v in (n, r, p)) or min(n, r, p) < 1:
+        raise _corrupt("the backup")
+    if not isinstance(salt, str):
+        raise _corrupt("the backup")
+    return n, r, p, salt
+
+
 def open_backup(token: str, passphrase: str) -> bytes:
     """Decrypt a backup from :func:`seal_backup`.
 
+    The scrypt cost is the backup's own (its header's ``kdf``), so it is bounded before
+    anything is derived: at most :data:`MAX_BACKUP_SCRYPT_MEMORY` (256 MiB of 128·N·r) and
+    :data:`MAX_BACKUP_SCRYPT_WORK` (N·r·p of 2^23, 8 times the backup default's). Backups
+    are sealed at N = 2^17, r = 8, p = 1 (128 MiB, work 2^20); PIN verifiers use the
+    :class:`ScryptParams` default N = 2^15, r = 8, p = 1 (32 MiB, work 2^18). Cost: one
+    scrypt within those bounds (about half a second of one core at the backup default, a
+    few seconds at the bound); a refused header costs nothing.
+
     Raises:
+        MalformedInputError: ``backup_too_costly`` for a backup whose header names a cost
+            past the bounds (nothing is derived).
         PolicyError: ``unlock_failed`` for a wrong passphrase or a damaged backup (one code).
     """
     try:
-        header = _header(token, "the backup")
-        kdf = header.get("kdf")
-        if (
-            set(header) != {"alg", "enc", "cty", "kdf"}
-            or header["alg"] != "dir"
-            or header["enc"] != "A256GCM"
-            or not isinstance(kdf, dict)
-            or set(kdf) != {"alg", "n", "r", "p", "salt"}
-            or kdf["alg"] != "scrypt"
-        ):
-            raise _corrupt("the backup")
-        n, r, p = kdf["n"], kdf["r"], kdf["p"]
-        if not (isinstance(n, int) and isinstance(r, int) and isinstance(p, int)):
-            raise _corrupt("the backup")
-        cost = ScryptParams(n=n, r=r, p=p)
-        key = cost.derive(passphrase, b64url_decode(str(kdf["salt"]), what="salt"))
+        n, r, p, salt = _backup_kdf(token)
+    except SeoulVCError as exc:
+        raise PolicyError(Code.UNLOCK_FAILED, "the backup does not open") from exc
+    if _backup_cost_too_high(n, r, p):
+        # Its own code, not the opaque unlock_failed: the cost sits in the backup's
+        # plaintext header, which anyone holding the file reads, so naming it tells a
+        # guesser nothing about the passphrase; and a citizen told "wrong passphrase" would
+        # keep retrying one that can never work. Refused before scrypt allocates its
+        # 128·N·r bytes or spends its N·r·p (RFC 7914 §2).
+        raise MalformedInputError(
+            Code.BACKUP_TOO_COSTLY,
+            _BACKUP_BOUNDS,
+            max_memory=MAX_BACKUP_SCRYPT_MEMORY,
+            max_work=MAX_BACKUP_SCRYPT_WORK,
+        )
+    try:
+        key = ScryptParams(n=n, r=r, p=p).derive(passphrase, b64url_decode(salt, what="salt"))
         return _decrypt(token, key, "the backup")
     except SeoulVCError as exc:
         raise PolicyError(Code.UNLOCK_FAILED, "the backup does not open") from exc

@@ -51,6 +51,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -70,6 +71,7 @@ from seoul_vc.did import Resolver, self_certifying_key
 from seoul_vc.errors import (
     Code,
     ConfigurationError,
+    MalformedInputError,
     NotFoundError,
     PolicyError,
     SeoulVCError,
@@ -96,14 +98,22 @@ from seoul_vc.wallet.consent import (
     new_id,
     nonce_hash,
 )
-from seoul_vc.wallet.history import GENESIS_HEAD, LEDGER_TYPE_OF, HistoryEvent, chain_next
+from seoul_vc.wallet.history import (
+    EVENT_KINDS,
+    GENESIS_HEAD,
+    LEDGER_TYPE_OF,
+    HistoryEvent,
+    chain_next,
+)
 from seoul_vc.wallet.present import build_presentation
 from seoul_vc.wallet.request import PresentationRequest, claimed_verifier, open_request
 from seoul_vc.wallet.vault import (
+    MAX_BACKUP_BYTES,
     DataKey,
     MasterKey,
     ScryptParams,
     check_pin,
+    check_pin_text,
     hash_pin,
     open_backup,
     seal_backup,
@@ -125,6 +135,8 @@ PIN_DELAYS: Final = (0, 5, 30, 120)
 _MAX_VIEW_RETRIES: Final = 256
 _BACKUP_VERSION: Final = 1
 _KEY_CACHE_ENTRIES: Final = 4096
+#: Record ids a backup may carry: those :func:`~seoul_vc.wallet.consent.new_id` makes.
+_RECORD_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -910,32 +922,125 @@ class WalletService:
     def restore(self, backup: str, passphrase: str, pin: str) -> CitizenWallet:
         """Restore a backup as a new wallet with a new PIN.
 
+        The PIN is checked first, before any scrypt. The backup's scrypt cost is its own,
+        bounded by :func:`~seoul_vc.wallet.vault.open_backup` before anything is derived.
+        Its contents are only as trustworthy as the passphrase, which whoever restores
+        chooses: each record must have the shape :meth:`export` writes before anything is
+        stored. Cost: one scrypt of the backup's cost (128 MiB, about half a second, at the
+        default), one PIN verifier, one store transaction.
+
         Raises:
-            PolicyError: ``unlock_failed`` for a wrong passphrase or damaged backup.
+            ConfigurationError: ``bad_argument`` for a PIN outside 4 to 64 printable
+                characters.
+            MalformedInputError: ``backup_too_costly`` for a backup naming a scrypt cost
+                past the bounds (nothing is derived).
+            PolicyError: ``unlock_failed`` for a wrong passphrase or a damaged backup.
         """
-        obj = _json.loads_object(
-            open_backup(backup, passphrase), max_bytes=64 << 20, max_depth=16, what="backup"
-        )
-        holder = obj.get("holder")
-        if obj.get("version") != _BACKUP_VERSION or not isinstance(holder, dict):
-            raise PolicyError(Code.UNLOCK_FAILED, "the backup does not open")
+        check_pin_text(pin)
+        plaintext = open_backup(backup, passphrase)
+        try:
+            holder, credentials, consents, events = _backup_contents(plaintext)
+        except SeoulVCError as exc:
+            raise PolicyError(Code.UNLOCK_FAILED, "the backup does not open") from exc
+        return self._create(pin, holder, credentials, consents, events)
 
-        def pairs(name: str) -> list[tuple[str, JSONObject]]:
-            items = obj.get(name)
-            return [
-                (str(i["id"]), i["record"])
-                for i in (items if isinstance(items, list) else [])
-                if isinstance(i, dict) and isinstance(i.get("record"), dict)
-            ]
 
-        events = obj.get("events")
-        return self._create(
-            pin,
-            PrivateKey.from_jwk(holder),
-            pairs("credentials"),
-            pairs("consents"),
-            [e for e in (events if isinstance(events, list) else []) if isinstance(e, dict)],
+# -- backup contents ---------------------------------------------------------------------------
+
+_Records = list[tuple[str, JSONObject]]
+
+
+def _damaged(what: str) -> MalformedInputError:
+    return MalformedInputError(Code.MALFORMED, f"the backup's {what} is not as exported")
+
+
+def _backup_contents(
+    plaintext: bytes,
+) -> tuple[PrivateKey, _Records, _Records, list[JSONObject]]:
+    """The holder key, credentials, consents and events of a decrypted backup, checked.
+
+    Raises:
+        MalformedInputError: the first record that does not have the shape of
+            :meth:`WalletService.export`.
+    """
+    obj = _json.loads_object(plaintext, max_bytes=MAX_BACKUP_BYTES, max_depth=16, what="backup")
+    if set(obj) != {"version", "holder", "credentials", "consents", "events"}:
+        raise _damaged("top level")
+    holder, events = obj["holder"], obj["events"]
+    if obj["version"] != _BACKUP_VERSION or not isinstance(holder, dict):
+        raise _damaged("version or holder key")
+    credentials = _backup_records(obj["credentials"], "credential", _check_credential)
+    consents = _backup_records(obj["consents"], "consent", _check_consent)
+    if not isinstance(events, list):
+        raise _damaged("history")
+    for seq, event in enumerate(events, start=1):
+        if not (
+            isinstance(event, dict)
+            and set(event) == {"seq", "kind", "at", "details"}
+            and event["seq"] == seq
+            and _is_int(event["at"])
+            and event["kind"] in EVENT_KINDS
+            and isinstance(event["details"], dict)
+        ):
+            raise _damaged("history")
+    checked = [e for e in events if isinstance(e, dict)]
+    return PrivateKey.from_jwk(holder), credentials, consents, checked
+
+
+def _backup_records(
+    items: JSONValue, kind: str, check: Callable[[str, JSONObject], None]
+) -> _Records:
+    if not isinstance(items, list):
+        raise _damaged(f"{kind} list")
+    out: _Records = []
+    for item in items:
+        if not (isinstance(item, dict) and set(item) == {"id", "record"}):
+            raise _damaged(kind)
+        rid, record = item["id"], item["record"]
+        if not (isinstance(rid, str) and _RECORD_ID.fullmatch(rid) and isinstance(record, dict)):
+            raise _damaged(kind)
+        check(rid, record)
+        out.append((rid, record))
+    if len({rid for rid, _ in out}) != len(out):
+        raise _damaged(f"{kind} list")
+    return out
+
+
+def _is_int(value: JSONValue) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_credential(rid: str, record: JSONObject) -> None:
+    """A credential record as :meth:`WalletService.receive` writes it."""
+    if not (
+        record.get("id") == rid
+        and all(isinstance(record.get(k), str) for k in ("type", "vct", "issuer", "token"))
+        and _is_int(record.get("received_at"))
+        and isinstance(record.get("revoked", False), bool)
+    ):
+        raise _damaged("credential")
+
+
+def _check_consent(rid: str, record: JSONObject) -> None:
+    """A consent record as :meth:`WalletService.grant` writes it (grant and pseudonym)."""
+    texts = ("consent_id", "verifier", "client_id", "purpose", "holder")
+    items, pseudonym = record.get("items"), record.get("pseudonym")
+    if not (
+        record.get("consent_id") == rid
+        and all(isinstance(record.get(k), str) for k in texts)
+        and all(_is_int(record.get(k)) for k in ("max_views", "expires_at", "granted_index"))
+        and isinstance(pseudonym, dict)
+        and isinstance(items, list)
+        and all(
+            isinstance(i, dict)
+            and all(isinstance(i.get(k), str) for k in ("query_id", "credential_id", "ref"))
+            and isinstance(i.get("claims"), list)
+            for i in items
         )
+    ):
+        raise _damaged("consent")
+    PrivateKey.from_jwk(pseudonym)
+    ConsentGrant.from_json(record)  # raises for a claim path that does not parse
 
 
 def _consent_details(grant: ConsentGrant, index: int) -> dict[str, JSONValue]:

@@ -5,6 +5,11 @@ decision (PIN, vault, verification on receipt, consent, view budget) is the libr
 
 * ``POST /wallet/v1/wallets`` creates a wallet (limited per client,
   :func:`~seoul_vc.service._auth.count_creation`).
+* ``POST /wallet/v1/wallets/restore`` restores one from a backup and its passphrase, with a
+  new PIN (:meth:`~seoul_vc.wallet.WalletService.restore`). Each restore counts against the
+  same per-client quota as a creation, and at most :data:`RESTORES_AT_ONCE` derive their
+  scrypt key at once per process (the library bounds each to 256 MiB); one more is refused
+  with 429 and ``Retry-After`` rather than queued, so waiting requests cannot pile up.
 * The citizen's own acts authenticate with HTTP Basic ``wallet_id:PIN`` (RFC 7617), checked
   by the library in a worker thread (:func:`~seoul_vc.service._auth.as_citizen`):
   credentials (list without claims, show with claims, receive, delete), opening a verifier's
@@ -28,6 +33,7 @@ oversized bodies are 400/413 problems.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
@@ -43,6 +49,7 @@ from seoul_vc.credentials.sd_jwt import ClaimPath, format_claim_path
 from seoul_vc.errors import (
     Code,
     MalformedInputError,
+    PolicyError,
     SeoulVCError,
     UnavailableError,
 )
@@ -50,15 +57,27 @@ from seoul_vc.service import _auth
 from seoul_vc.service._http import FailureLimiter, client_key, json_response, read_json
 from seoul_vc.service.context import Service
 from seoul_vc.service.openapi import Section, json_body, json_response_spec, problems
-from seoul_vc.wallet import HeldCredential, WalletService
+from seoul_vc.wallet import CitizenWallet, HeldCredential, WalletService
 from seoul_vc.wallet.history import EVENT_KINDS
+from seoul_vc.wallet.vault import MAX_BACKUP_BYTES, check_pin_text
 
-__all__ = ["PREFIX", "VIEW_REFUSALS_PER_CLIENT", "VIEW_REFUSAL_WINDOW_SECONDS", "section"]
+__all__ = [
+    "PREFIX",
+    "RESTORES_AT_ONCE",
+    "VIEW_REFUSALS_PER_CLIENT",
+    "VIEW_REFUSAL_WINDOW_SECONDS",
+    "section",
+]
 
 PREFIX: Final = "/wallet/v1"
 #: Refused views one client may cause per window before it gets 429 (each is a ledger entry).
 VIEW_REFUSALS_PER_CLIENT: Final = 100
 VIEW_REFUSAL_WINDOW_SECONDS: Final = 900.0
+#: Restores that may derive their backup's scrypt key at once, per process (each up to the
+#: 256 MiB :func:`~seoul_vc.wallet.vault.open_backup` allows; 128 MiB at the default cost).
+RESTORES_AT_ONCE: Final = 2
+#: The Retry-After of a restore refused for that: one takes about a second at the default cost.
+_RESTORE_RETRY_AFTER: Final = 2
 _FORMAT: Final = "dc+sd-jwt"
 _ID_PATTERN: Final = "^[A-Za-z0-9_-]{1,64}$"
 _ID: Final = re.compile(_ID_PATTERN[1:-1])
@@ -67,6 +86,7 @@ _MAX_QUERIES: Final = 8
 _MAX_CLAIMS: Final = 64
 _MAX_PATH: Final = 16
 _MAX_PIN: Final = 64
+_MIN_PASSPHRASE: Final = 12
 _MAX_PASSPHRASE: Final = 1024
 _MAX_VIEWS: Final = 10_000
 _MAX_TIME: Final = 253_402_300_799  # 9999-12-31T23:59:59Z
@@ -158,6 +178,11 @@ def _chosen_credentials(body: JSONObject) -> dict[str, str] | None:
 # -- replies ----------------------------------------------------------------------------------
 
 
+def _created(wallet: CitizenWallet) -> JSONObject:
+    key = wallet.holder_public_key
+    return {"wallet_id": wallet.id, "holder_did": did_of(key), "holder_jwk": key.to_jwk()}
+
+
 def _held(held: HeldCredential) -> JSONObject:
     out = dict(held.to_json())
     out["format"] = _FORMAT
@@ -218,11 +243,16 @@ class _WalletAPI:
         )
         # Backups derive a scrypt key of 128 MiB: one at a time per process.
         self.backups = CapacityLimiter(1)
+        # Restores derive at the backup's own cost (up to 256 MiB): a few at once, the
+        # next refused (see the module docstring). A threading semaphore, held from the
+        # event loop until the worker thread has ended.
+        self.restoring = threading.BoundedSemaphore(RESTORES_AT_ONCE)
 
     def routes(self) -> list[Route]:
         """One route per path (methods dispatched here, so the router answers 405 itself)."""
         by_path: dict[str, dict[str, Endpoint]] = {
             "/wallets": {"POST": self.create},
+            "/wallets/restore": {"POST": self.restore},
             "/credentials": {"GET": self.list_credentials, "POST": self.receive},
             "/credentials/{credential_id}": {"GET": self.show, "DELETE": self.delete},
             "/requests/open": {"POST": self.open_request},
@@ -249,11 +279,40 @@ class _WalletAPI:
         pin = _text(body, "pin", _MAX_PIN)
 
         def create() -> JSONObject:
-            wallet = self.wallets.create(pin)
-            key = wallet.holder_public_key
-            return {"wallet_id": wallet.id, "holder_did": did_of(key), "holder_jwk": key.to_jwk()}
+            return _created(self.wallets.create(pin))
 
         return json_response(await run_in_threadpool(create), 201)
+
+    async def restore(self, request: Request) -> Response:
+        body = await _body(request, self.service, {"backup": True, "passphrase": True, "pin": True})
+        backup = _text(body, "backup", MAX_BACKUP_BYTES)
+        passphrase = _text(body, "passphrase", _MAX_PASSPHRASE)
+        pin = _text(body, "pin", _MAX_PIN)
+        # Refusals that cost no scrypt come first and use none of the client's quota: no
+        # backup was sealed under a shorter passphrase, and the new PIN must be one.
+        if len(passphrase) < _MIN_PASSPHRASE:
+            raise _malformed(f"passphrase is {_MIN_PASSPHRASE} to 1024 characters", "passphrase")
+        check_pin_text(pin)
+        if not self.restoring.acquire(blocking=False):
+            raise PolicyError(
+                Code.RATE_LIMITED,
+                "too many restores at once; retry",
+                retry_after=_RESTORE_RETRY_AFTER,
+            )
+        try:
+            # Every restore that gets to derive counts, a wrong passphrase too: this also
+            # bounds passphrase guessing over HTTP per client.
+            _auth.count_creation(request, self.service)
+
+            def restore() -> JSONObject:
+                return _created(self.wallets.restore(backup, passphrase, pin))
+
+            # run_in_threadpool does not return before its thread ends, even when the
+            # request is cancelled, so the slot is held exactly while scrypt may run.
+            created = await run_in_threadpool(restore)
+        finally:
+            self.restoring.release()
+        return json_response(created, 201)
 
     async def list_credentials(self, request: Request) -> Response:
         held = await _auth.as_citizen(request, self.service, self.wallets.credentials)
@@ -670,6 +729,42 @@ def _paths(service: Service) -> OpenAPI:
                 body=_object({"pin": _PIN_SCHEMA}),
                 security=[],
                 description="Limited per client (429 rate_limited with Retry-After).",
+            )
+        },
+        f"{p}/wallets/restore": {
+            "post": op(
+                "restoreWallet",
+                "Restore a wallet from a backup, under a new PIN",
+                reply(
+                    201, "The new wallet (a new id; the backup's holder key)", _ref("WalletCreated")
+                ),
+                (400, 403, 413, 429, 503),
+                body=_object(
+                    {
+                        "backup": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": min(MAX_BACKUP_BYTES, service.config.max_body_bytes),
+                            "description": "a backup from exportWalletBackup (compact JWE)",
+                        },
+                        "passphrase": {
+                            "type": "string",
+                            "minLength": _MIN_PASSPHRASE,
+                            "maxLength": _MAX_PASSPHRASE,
+                        },
+                        "pin": _PIN_SCHEMA,
+                    }
+                ),
+                security=[],
+                description=(
+                    "Counts against the client's wallet creations (429 rate_limited with "
+                    "Retry-After), as does a wrong passphrase; at most "
+                    f"{RESTORES_AT_ONCE} restores derive their key at once per server process "
+                    "(429 with Retry-After). A wrong passphrase "
+                    "or damaged backup is 403 unlock_failed; a backup naming a scrypt cost "
+                    "past 256 MiB or N*r*p of 2^23 is 400 backup_too_costly, refused "
+                    "without deriving; a PIN outside the rules is 400 bad_argument."
+                ),
             )
         },
         f"{p}/credentials": {
