@@ -223,7 +223,8 @@ class Code(StrEnum):
     WALLET_LOCKED = "wallet_locked"
     """Too many wrong PINs: wait ``retry_after`` seconds, or the wallet is locked for good."""
     UNLOCK_FAILED = "unlock_failed"
-    """The PIN does not unlock the wallet (one opaque code: no detail helps a guesser)."""
+    """The PIN does not unlock the wallet, or the passphrase the backup (one opaque code: no
+    detail helps a guesser)."""
     MASTER_KEY_MISMATCH = "master_key_mismatch"
     """The wallet's data key is wrapped by another master key than the one configured."""
     VAULT_RECORD_CORRUPT = "vault_record_corrupt"
