@@ -132,6 +132,9 @@ __all__ = [
 MAX_PIN_FAILURES: Final = 5
 #: Seconds to wait before the next PIN try after 1, 2, 3 and 4 wrong PINs in a row.
 PIN_DELAYS: Final = (0, 5, 30, 120)
+#: Times one PIN try is judged again when concurrent tries on its wallet keep changing the
+#: count before it is recorded (each round is one scrypt).
+_PIN_RACES: Final = 4
 _MAX_VIEW_RETRIES: Final = 256
 _BACKUP_VERSION: Final = 1
 _KEY_CACHE_ENTRIES: Final = 4096
@@ -390,37 +393,43 @@ class WalletService:
         return CitizenWallet(self, wallet_id)
 
     def _authorise(self, wallet_id: str, pin: str) -> None:
-        """Check the PIN; count failures, impose delays, lock after five (one transaction)."""
-        now = self._now()
-        with self._store.write() as tx:
-            key, row = self._data_key(tx, wallet_id)
-            failures, failed_at = int(row[2]), int(row[3])
-            if failures >= MAX_PIN_FAILURES:
-                locked: SeoulVCError | None = StateConflictError(
-                    Code.WALLET_LOCKED, "the wallet is locked; restore it from a backup"
-                )
-            elif failures and now < failed_at + PIN_DELAYS[failures - 1]:
-                locked = StateConflictError(
-                    Code.WALLET_LOCKED,
-                    "wait before the next PIN try",
-                    retry_after=failed_at + PIN_DELAYS[failures - 1] - now,
-                )
-            else:
-                locked = None
-                verifier = _json_record(key.open(str(row[1]), context=f"{wallet_id}/pin"))
-                if check_pin(pin, verifier):
-                    if failures:
-                        tx.execute(
-                            "UPDATE {p}wallet_wallets SET failures = 0 WHERE wallet_id = ?",
-                            (wallet_id,),
-                        )
-                    return
+        """Check the PIN; count failures, impose delays, lock after five.
+
+        scrypt (tens of milliseconds) runs outside any transaction: a write transaction is
+        serialized across the whole store, so holding one for it would queue every wallet's
+        PIN check behind every other. The check reads the PIN state, runs scrypt, then
+        records the outcome in a short write transaction only if that state is unchanged;
+        if another try (or a PIN change) came in between, this try is judged again against
+        the new state, so concurrent tries are counted one by one, as sequential ones are.
+        A right PIN with no failures to clear writes nothing.
+
+        Raises:
+            PolicyError: ``unlock_failed``.
+            StateConflictError: ``wallet_locked`` (with ``retry_after`` while waiting).
+            UnavailableError: ``unavailable`` when tries on this wallet keep racing.
+        """
+        for _ in range(_PIN_RACES):
+            now = self._now()
+            with self._store.read() as tx:
+                key, row = self._data_key(tx, wallet_id)
+            state = (str(row[1]), int(row[2]), int(row[3]))
+            sealed, failures, failed_at = state
+            _check_not_locked(failures, failed_at, now)
+            right = check_pin(pin, _json_record(key.open(sealed, context=f"{wallet_id}/pin")))
+            if right and not failures:
+                return
+            with self._store.write() as tx:
+                _, current = self._data_key(tx, wallet_id)
+                if (str(current[1]), int(current[2]), int(current[3])) != state:
+                    continue  # another try came in between: judge this one again
                 tx.execute(
                     "UPDATE {p}wallet_wallets SET failures = ?, failed_at = ? WHERE wallet_id = ?",
-                    (failures + 1, now, wallet_id),
+                    (0, failed_at, wallet_id) if right else (failures + 1, now, wallet_id),
                 )
-        # Outside the transaction, so the failure count above is committed.
-        raise locked or PolicyError(Code.UNLOCK_FAILED, "the PIN does not unlock the wallet")
+            if right:
+                return
+            raise PolicyError(Code.UNLOCK_FAILED, "the PIN does not unlock the wallet")
+        raise UnavailableError(Code.UNAVAILABLE, "too many PIN tries at once on this wallet")
 
     def change_pin(self, wallet_id: str, pin: str, new_pin: str) -> None:
         """Replace the PIN (the old one authorises; a wrong one counts as a failure)."""
@@ -1054,6 +1063,24 @@ def _consent_details(grant: ConsentGrant, index: int) -> dict[str, JSONValue]:
         "expires_at": grant.expires_at,
         "ledger_index": index,
     }
+
+
+def _check_not_locked(failures: int, failed_at: int, now: int) -> None:
+    """Refuse a PIN try on a locked wallet, or before the wait after the last failure.
+
+    Raises:
+        StateConflictError: ``wallet_locked`` (with ``retry_after`` while waiting).
+    """
+    if failures >= MAX_PIN_FAILURES:
+        raise StateConflictError(
+            Code.WALLET_LOCKED, "the wallet is locked; restore it from a backup"
+        )
+    if failures and now < failed_at + PIN_DELAYS[failures - 1]:
+        raise StateConflictError(
+            Code.WALLET_LOCKED,
+            "wait before the next PIN try",
+            retry_after=failed_at + PIN_DELAYS[failures - 1] - now,
+        )
 
 
 def _self_certifying(did: str) -> bool:

@@ -5,6 +5,8 @@ Time moves only through the injected FixedClock: nothing sleeps.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -75,3 +77,50 @@ def test_views_need_no_pin_but_grants_do(world: World) -> None:
     with pytest.raises(SeoulVCError) as caught:
         world.grant(wallet)
     assert caught.value.code == Code.WALLET_LOCKED
+
+
+def _at_once(fn: object, args: list[tuple[object, ...]]) -> list[Code | None]:
+    """Run ``fn(*a)`` for each ``a`` in threads released together; their codes."""
+    barrier = threading.Barrier(len(args))
+
+    def one(a: tuple[object, ...]) -> Code | None:
+        barrier.wait()
+        return _code(fn, *a)
+
+    with ThreadPoolExecutor(len(args)) as pool:
+        return list(pool.map(one, args))
+
+
+def test_concurrent_wrong_tries_are_counted_as_sequential_ones(world: World) -> None:
+    """Four wrong PINs at once: two count (no wait after the first), two meet the wait."""
+    wallet = world.service.create(PIN)
+    codes = _at_once(wallet.credentials, [("000000",)] * 4)
+    assert sorted(codes) == sorted([Code.UNLOCK_FAILED] * 2 + [Code.WALLET_LOCKED] * 2)
+    world.clock.advance(timedelta(seconds=PIN_DELAYS[1]))
+    assert wallet.credentials(PIN) == []
+
+
+def test_concurrent_right_tries_all_pass(world: World) -> None:
+    wallet = world.service.create(PIN)
+    assert _code(wallet.credentials, "000000") == Code.UNLOCK_FAILED  # one to clear
+    assert _at_once(wallet.credentials, [(PIN,)] * 4) == [None] * 4
+
+
+def test_a_right_pin_with_nothing_to_clear_takes_no_write_transaction(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scrypt never runs inside a write transaction, which would queue every wallet's check."""
+    wallet = world.service.create(PIN)
+    store = world.service._store
+    writes: list[int] = []
+    real = store.write
+
+    def counting() -> object:
+        writes.append(1)
+        return real()
+
+    monkeypatch.setattr(store, "write", counting)
+    assert wallet.credentials(PIN) == []
+    assert writes == []
+    assert _code(wallet.credentials, "000000") == Code.UNLOCK_FAILED
+    assert len(writes) == 1  # the failure, recorded in a short transaction after scrypt
