@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
@@ -35,6 +36,22 @@ class LiveService:
     def agency(self, role: str) -> dict[str, str]:
         """Headers authenticating as the agency system of ``role`` (issuer, verifier)."""
         return {"authorization": f"Bearer {self.tokens[role]}"}
+
+
+def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """Assert that ``response`` is the RFC 9457 problem ``code`` with ``status``; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert (body["status"], body["code"]) == (status, code)
+    assert body["type"] == f"tag:seoul-vc,2026:error:{code}"
+    return body
+
+
+def basic(wallet_id: str, pin: str) -> dict[str, str]:
+    """HTTP Basic headers of a citizen: ``wallet_id:PIN``."""
+    token = base64.b64encode(f"{wallet_id}:{pin}".encode()).decode()
+    return {"authorization": f"Basic {token}"}
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

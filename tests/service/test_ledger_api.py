@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
-from live_service import LiveService
+from live_service import LiveService, problem
 
 from seoul_vc.clock import FixedClock
 from seoul_vc.errors import SeoulVCError
@@ -52,15 +51,6 @@ NOTE_TYPE = {"content-type": "text/plain; charset=utf-8"}
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def _problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    return body  # type: ignore[no-any-return]
 
 
 def _publish(live: LiveService, count: int) -> None:
@@ -289,7 +279,7 @@ def test_a_cosignature_by_an_unknown_witness_is_refused(witnessed: LiveService) 
         timestamp=_now(),
     )
     response = witnessed.client.post(COSIGNATURES, content=note, headers=NOTE_TYPE)
-    _problem(response, 403, "untrusted_signer")
+    problem(response, 403, "untrusted_signer")
 
 
 def test_a_bad_cosignature_is_refused(witnessed: LiveService, agencies: Agencies) -> None:
@@ -303,7 +293,7 @@ def test_a_bad_cosignature_is_refused(witnessed: LiveService, agencies: Agencies
     response = witnessed.client.post(
         COSIGNATURES, content=_flip_last_signature(note), headers=NOTE_TYPE
     )
-    _problem(response, 422, "invalid_signature")
+    problem(response, 422, "invalid_signature")
 
 
 def test_a_cosignature_dated_in_the_future_is_refused(
@@ -317,7 +307,7 @@ def test_a_cosignature_dated_in_the_future_is_refused(
         timestamp=_now() + 3600,
     )
     response = witnessed.client.post(COSIGNATURES, content=note, headers=NOTE_TYPE)
-    _problem(response, 422, "invalid_signature")
+    problem(response, 422, "invalid_signature")
 
 
 def test_cosigning_a_checkpoint_the_log_never_signed_is_refused(
@@ -331,7 +321,7 @@ def test_cosigning_a_checkpoint_the_log_never_signed_is_refused(
         sign_checkpoint(fake, impostor), impostor.verifier, agencies.keys[0], timestamp=1
     )
     response = witnessed.client.post(COSIGNATURES, content=forged, headers=NOTE_TYPE)
-    _problem(response, 422, "invalid_signature")
+    problem(response, 422, "invalid_signature")
     # The log's real signature line, moved onto a checkpoint text it never signed.
     real = _checkpoint(witnessed)
     real_text, _, log_line = real.partition("\n\n")
@@ -339,7 +329,7 @@ def test_cosigning_a_checkpoint_the_log_never_signed_is_refused(
     assert fake_text != real_text + "\n"
     moved = fake_text + "\n" + log_line + agencies.keys[0].signature_line(fake_text, 1)
     response = witnessed.client.post(COSIGNATURES, content=moved, headers=NOTE_TYPE)
-    _problem(response, 422, "invalid_signature")
+    problem(response, 422, "invalid_signature")
 
 
 def test_a_cosignature_of_an_older_checkpoint_is_a_conflict(
@@ -355,7 +345,7 @@ def test_a_cosignature_of_an_older_checkpoint_is_a_conflict(
     clock.advance(timedelta(seconds=ledger_routes.CHECKPOINT_PATIENCE))
     assert _size(witnessed, _checkpoint(witnessed)) == 2
     response = witnessed.client.post(COSIGNATURES, content=late, headers=NOTE_TYPE)
-    body = _problem(response, 409, "conflict")
+    body = problem(response, 409, "conflict")
     assert body["details"] == {"size": 1, "latest_size": 2}
 
 
@@ -379,7 +369,7 @@ def test_malformed_submissions_are_refused(
 ) -> None:
     """Bodies that are no note at all are refused before any signature is checked."""
     response = witnessed.client.post(COSIGNATURES, content=content, headers=headers)
-    _problem(response, status, code)
+    problem(response, status, code)
 
 
 def test_a_note_with_only_the_log_signature_is_refused(witnessed: LiveService) -> None:
@@ -387,7 +377,7 @@ def test_a_note_with_only_the_log_signature_is_refused(witnessed: LiveService) -
     response = witnessed.client.post(
         COSIGNATURES, content=_checkpoint(witnessed), headers=NOTE_TYPE
     )
-    _problem(response, 400, "malformed")
+    problem(response, 400, "malformed")
 
 
 # -- entries and proofs -----------------------------------------------------------------------
@@ -470,7 +460,7 @@ def test_a_proof_bundle_verifies_offline_under_the_witness_policy(
     assert _size(witnessed, _checkpoint(witnessed)) == 4  # signed, not yet cosigned
     _publish(witnessed, 1)  # entry 4: held back until the witnesses cosign size 4
     refused = witnessed.client.get(BUNDLE, params={"index": "4"})
-    body = _problem(refused, 409, "conflict")
+    body = problem(refused, 409, "conflict")
     assert refused.headers["retry-after"] == "5"
     assert body["details"] == {"index": 4, "retry_after": 5}
 
@@ -509,7 +499,7 @@ def test_query_integers_are_parsed_strictly(
 ) -> None:
     """Anything but a canonical ASCII decimal up to 2**53 - 1 is a 400 malformed."""
     response = live_service.client.get(path, params={**other, name: value})
-    body = _problem(response, 400, "malformed")
+    body = problem(response, 400, "malformed")
     assert body["details"] == {"parameter": name}
 
 
@@ -524,7 +514,7 @@ def test_query_integers_are_parsed_strictly(
 )
 def test_query_parameter_sets_are_checked(live_service: LiveService, query: str) -> None:
     """A repeated, unknown or missing parameter is a 400 malformed."""
-    _problem(live_service.client.get(f"{ENTRIES}?{query}"), 400, "malformed")
+    problem(live_service.client.get(f"{ENTRIES}?{query}"), 400, "malformed")
 
 
 @pytest.mark.parametrize(
@@ -547,7 +537,7 @@ def test_bad_ranges_and_reads_past_the_end(
     """Empty or reversed ranges are 400 malformed; past the log's size, 404 not_found."""
     _publish(live_service, 2)  # 3 entries
     code = "malformed" if status == 400 else "not_found"
-    _problem(live_service.client.get(path, params=params), status, code)
+    problem(live_service.client.get(path, params=params), status, code)
 
 
 def test_the_openapi_document_describes_the_ledger_api(live_service: LiveService) -> None:

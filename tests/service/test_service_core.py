@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-import httpx
 import pytest
-from live_service import LiveService
+from live_service import LiveService, problem
 
 from https_server import LocalCA
 from seoul_vc.did import CachingResolver, MethodResolver
@@ -16,26 +15,16 @@ from seoul_vc.errors import MalformedInputError
 from seoul_vc.service._http import parse_form
 
 
-def _problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == f"tag:seoul-vc,2026:error:{code}"
-    return body
-
-
 def test_health_and_unknown_routes(live_service: LiveService) -> None:
     assert live_service.client.get("/health").json() == {"status": "ok", "ledger_size": 1}
-    _problem(live_service.client.get("/no/such/thing"), 404, "not_found")
-    _problem(live_service.client.delete("/health"), 405, "malformed")
+    problem(live_service.client.get("/no/such/thing"), 404, "not_found")
+    problem(live_service.client.delete("/health"), 405, "malformed")
 
 
 def test_oversized_bodies_are_refused_before_reading(live_service: LiveService) -> None:
     limit = live_service.config.max_body_bytes
     response = live_service.client.post("/health", content=b"x" * (limit + 1))
-    body = _problem(response, 413, "too_large")
+    body = problem(response, 413, "too_large")
     assert body["details"] == {"limit": limit}
 
 

@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
-from live_service import LiveService
+from live_service import LiveService, problem
 
 from seoul_vc import Issuer, PrivateKey
 from seoul_vc._tables import open_table_store
@@ -27,14 +26,6 @@ from seoul_vc.wallet import CitizenWallet
 
 PIN = "482913"
 RESIDENCY_CLAIMS = {"residency": {"address": {"district": "마포구"}, "ageOver19": True}}
-
-
-def _problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 def _issuer(live: LiveService) -> Issuer:
@@ -220,9 +211,9 @@ def test_replayed_direct_post_is_refused(live_service: LiveService) -> None:
     first = live.client.post(f"/verifier/v1/responses/{rid}", data=body)
     assert first.status_code == 200, first.text
     assert first.json() == {}
-    _problem(live.client.post(f"/verifier/v1/responses/{rid}", data=body), 409, "already_answered")
+    problem(live.client.post(f"/verifier/v1/responses/{rid}", data=body), 409, "already_answered")
     assert _result(live, rid)["claims"] == RESIDENCY_CLAIMS
-    _problem(live.client.get(f"/verifier/v1/requests/{rid}/object"), 409, "already_answered")
+    problem(live.client.get(f"/verifier/v1/requests/{rid}/object"), 409, "already_answered")
 
 
 def test_wrong_state_is_refused(live_service: LiveService) -> None:
@@ -231,7 +222,7 @@ def test_wrong_state_is_refused(live_service: LiveService) -> None:
     rid = _create(live)["request_id"]
     body = _consented_form(live, _citizen(live), rid)
     wrong = {**body, "state": "A" * 43}
-    _problem(live.client.post(f"/verifier/v1/responses/{rid}", data=wrong), 422, "state_mismatch")
+    problem(live.client.post(f"/verifier/v1/responses/{rid}", data=wrong), 422, "state_mismatch")
     assert _result(live, rid)["status"] == "pending"
     assert live.client.post(f"/verifier/v1/responses/{rid}", data=body).status_code == 200
 
@@ -240,15 +231,15 @@ def test_unknown_request_id_is_not_found(live_service: LiveService) -> None:
     """404 not_found for the object, the response and the result."""
     live = live_service
     rid = "A" * 22
-    _problem(live.client.get(f"/verifier/v1/requests/{rid}/object"), 404, "not_found")
+    problem(live.client.get(f"/verifier/v1/requests/{rid}/object"), 404, "not_found")
     response = live.client.post(
         f"/verifier/v1/responses/{rid}", data={"state": "s", "vp_token": "{}"}
     )
-    _problem(response, 404, "not_found")
+    problem(response, 404, "not_found")
     response = live.client.get(
         f"/verifier/v1/requests/{rid}/result", headers=live.agency("verifier")
     )
-    _problem(response, 404, "not_found")
+    problem(response, 404, "not_found")
 
 
 def test_expired_session_is_refused(live_service: LiveService) -> None:
@@ -268,8 +259,8 @@ def test_expired_session_is_refused(live_service: LiveService) -> None:
             )
     finally:
         store.close()
-    _problem(live.client.post(f"/verifier/v1/responses/{rid}", data=body), 422, "expired")
-    _problem(live.client.get(f"/verifier/v1/requests/{rid}/object"), 422, "expired")
+    problem(live.client.post(f"/verifier/v1/responses/{rid}", data=body), 422, "expired")
+    problem(live.client.get(f"/verifier/v1/requests/{rid}/object"), 422, "expired")
     assert _result(live, rid)["status"] == "expired"
 
 
@@ -289,7 +280,7 @@ def test_presentation_for_another_verifier_is_refused(
     _, claims = _request_object(live, rid)
     shown = _hand_made(live, claims, **override)
     body = {"vp_token": json.dumps({"residency": [shown]}), "state": claims["state"]}
-    _problem(live.client.post(f"/verifier/v1/responses/{rid}", data=body), 422, code)
+    problem(live.client.post(f"/verifier/v1/responses/{rid}", data=body), 422, code)
     result = _result(live, rid)
     assert result["status"] == "failed"
     assert result["error"] == {"code": code, "source": "verifier"}
@@ -339,7 +330,7 @@ def test_missing_query_answer_is_refused(live_service: LiveService) -> None:
         "state": claims["state"],
     }
     response = live.client.post(f"/verifier/v1/responses/{rid}", data=body)
-    assert _problem(response, 403, "query_not_answered")["details"] == {"query": "income"}
+    assert problem(response, 403, "query_not_answered")["details"] == {"query": "income"}
 
 
 @pytest.mark.parametrize(
@@ -351,7 +342,7 @@ def test_malformed_vp_token_is_refused(live_service: LiveService, vp_token: str)
     rid = _create(live)["request_id"]
     _, claims = _request_object(live, rid)
     body = {"vp_token": vp_token, "state": claims["state"]}
-    _problem(live.client.post(f"/verifier/v1/responses/{rid}", data=body), 400, "malformed")
+    problem(live.client.post(f"/verifier/v1/responses/{rid}", data=body), 400, "malformed")
     assert _result(live, rid)["status"] == "pending"
 
 
@@ -360,7 +351,7 @@ def test_oversized_response_is_refused(live_service: LiveService) -> None:
     live = live_service
     rid = _create(live)["request_id"]
     body = {"vp_token": "x" * (live.config.max_body_bytes + 1), "state": "s"}
-    _problem(live.client.post(f"/verifier/v1/responses/{rid}", data=body), 413, "too_large")
+    problem(live.client.post(f"/verifier/v1/responses/{rid}", data=body), 413, "too_large")
 
 
 def test_wallet_error_response_completes_the_request(live_service: LiveService) -> None:
@@ -382,11 +373,11 @@ def test_result_needs_the_agency_token(live_service: LiveService) -> None:
     live = live_service
     rid = _create(live)["request_id"]
     path = f"/verifier/v1/requests/{rid}/result"
-    _problem(live.client.get(path), 401, "unauthorized")
-    _problem(live.client.get(path, headers={"authorization": "Bearer nope"}), 401, "unauthorized")
-    _problem(live.client.get(path, headers=live.agency("issuer")), 401, "unauthorized")
+    problem(live.client.get(path), 401, "unauthorized")
+    problem(live.client.get(path, headers={"authorization": "Bearer nope"}), 401, "unauthorized")
+    problem(live.client.get(path, headers=live.agency("issuer")), 401, "unauthorized")
     body = {"purpose": "p", "preset": "residency_district"}
-    _problem(live.client.post("/verifier/v1/requests", json=body), 401, "unauthorized")
+    problem(live.client.post("/verifier/v1/requests", json=body), 401, "unauthorized")
 
 
 @pytest.mark.parametrize(
@@ -406,7 +397,7 @@ def test_bad_create_bodies_are_refused(live_service: LiveService, body: dict[str
     response = live_service.client.post(
         "/verifier/v1/requests", json=body, headers=live_service.agency("verifier")
     )
-    _problem(response, 400, "malformed")
+    problem(response, 400, "malformed")
 
 
 def test_wrong_pin_fetches_nothing(live_service: LiveService) -> None:
@@ -429,7 +420,7 @@ def test_wallet_presentations_need_credentials_before_the_body(live_service: Liv
     live = live_service
     for body in ({"authorization_request": "x", "pin": "1"}, {"claims": []}):
         response = live.client.post("/wallet/v1/presentations", json=body)
-        assert _problem(response, 401, "unauthorized")["details"] == {"scheme": "Basic"}
+        assert problem(response, 401, "unauthorized")["details"] == {"scheme": "Basic"}
 
 
 @pytest.mark.parametrize(
@@ -448,7 +439,7 @@ def test_wallet_refuses_requests_not_by_reference(
     response = live.client.post(
         "/wallet/v1/presentations", json={"authorization_request": url}, headers=_basic(wallet)
     )
-    _problem(response, 400, code)
+    problem(response, 400, code)
 
 
 def test_wallet_refuses_an_object_of_another_client_id(live_service: LiveService) -> None:
@@ -462,7 +453,7 @@ def test_wallet_refuses_an_object_of_another_client_id(live_service: LiveService
     response = live.client.post(
         "/wallet/v1/presentations", json={"authorization_request": url}, headers=_basic(wallet)
     )
-    _problem(response, 422, "did_mismatch")
+    problem(response, 422, "did_mismatch")
     assert _result(live, created["request_id"])["status"] == "pending"
 
 
@@ -486,7 +477,7 @@ def test_without_the_verifier_role_there_are_no_verifier_routes(
     """A deployment without "verifier" serves none of its routes (404), documents none."""
     live = start_service("noverifier", verifier=None)
     body = {"purpose": "p", "preset": "residency_district"}
-    _problem(live.client.post("/verifier/v1/requests", json=body), 404, "not_found")
+    problem(live.client.post("/verifier/v1/requests", json=body), 404, "not_found")
     paths = live.client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if p.startswith("/verifier/")]
     assert "/wallet/v1/presentations" in paths
@@ -508,7 +499,7 @@ def test_postgresql_verifier_flow(
         body = _consented_form(live, _citizen(live), rid)
         assert live.client.post(f"/verifier/v1/responses/{rid}", data=body).status_code == 200
         response = live.client.post(f"/verifier/v1/responses/{rid}", data=body)
-        _problem(response, 409, "already_answered")
+        problem(response, 409, "already_answered")
     finally:
         rest = "&".join(p for p in query.split("&") if not p.startswith("schema="))
         with psycopg.connect(f"{dsn}?{rest}" if rest else dsn, autocommit=True) as conn:

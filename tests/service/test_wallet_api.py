@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from live_service import LiveService
+from live_service import LiveService, basic, problem
 
 from https_server import ServerState
 from seoul_vc import Issuer, PrivateKey, Verifier
@@ -40,19 +40,6 @@ WRONG = "000000"
 RESIDENCY = credential_type("ResidencyCredential")
 ASKED = (("address", "district"), ("ageOver19",), ("name",), ("birthDate",))
 API = "/wallet/v1"
-
-
-def _basic(wallet_id: str, pin: str = PIN) -> dict[str, str]:
-    text = base64.b64encode(f"{wallet_id}:{pin}".encode()).decode()
-    return {"authorization": f"Basic {text}"}
-
-
-def _problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def _create(live: LiveService, pin: str = PIN) -> str:
@@ -78,7 +65,7 @@ def _receive(live: LiveService, wallet_id: str) -> str:
     response = live.client.post(
         f"{API}/credentials",
         json={"credential": _credential(live, wallet_id)},
-        headers=_basic(wallet_id),
+        headers=basic(wallet_id, PIN),
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
@@ -139,7 +126,7 @@ def _grant(live: LiveService, wallet_id: str, agency: Agency, **extra: Any) -> d
         "claims": {"residency": ["address.district", ["ageOver19"]]},
         **extra,
     }
-    response = live.client.post(f"{API}/consents", json=body, headers=_basic(wallet_id))
+    response = live.client.post(f"{API}/consents", json=body, headers=basic(wallet_id, PIN))
     assert response.status_code == 201, response.text
     consent: dict[str, Any] = response.json()
     return consent
@@ -157,7 +144,7 @@ def _citizen_flow(live: LiveService) -> None:
     assert created.json()["holder_jwk"] == holder.to_jwk()
 
     credential_id = _receive(live, wallet_id)
-    listed = client.get(f"{API}/credentials", headers=_basic(wallet_id))
+    listed = client.get(f"{API}/credentials", headers=basic(wallet_id, PIN))
     assert listed.status_code == 200
     (held,) = listed.json()["credentials"]
     assert held["id"] == credential_id
@@ -169,14 +156,14 @@ def _citizen_flow(live: LiveService) -> None:
     subject = example_subject("residency")
     for value in (subject["birthDate"], subject["address"]["district"]):
         assert value not in listed.text  # no claim values in the list
-    shown = client.get(f"{API}/credentials/{credential_id}", headers=_basic(wallet_id)).json()
+    shown = client.get(f"{API}/credentials/{credential_id}", headers=basic(wallet_id, PIN)).json()
     assert shown["claims"]["name"] == subject["name"]
     assert shown["claims"]["birthDate"] == subject["birthDate"]
     assert shown["claims"]["address"]["district"] == subject["address"]["district"]
 
     agency = Agency(live)
     opened = client.post(
-        f"{API}/requests/open", json={"request": agency.request()[0]}, headers=_basic(wallet_id)
+        f"{API}/requests/open", json={"request": agency.request()[0]}, headers=basic(wallet_id, PIN)
     )
     assert opened.status_code == 200, opened.text
     asked = opened.json()
@@ -210,11 +197,13 @@ def _citizen_flow(live: LiveService) -> None:
             "address": {"district": subject["address"]["district"]},
             "ageOver19": subject["ageOver19"],
         }
-    _problem(agency.view(consent_id, wallet_id), 409, "consent_exhausted")
+    problem(agency.view(consent_id, wallet_id), 409, "consent_exhausted")
 
-    (listed_consent,) = client.get(f"{API}/consents", headers=_basic(wallet_id)).json()["consents"]
+    (listed_consent,) = client.get(f"{API}/consents", headers=basic(wallet_id, PIN)).json()[
+        "consents"
+    ]
     assert (listed_consent["views"], listed_consent["consent_id"]) == (2, consent_id)
-    events = client.get(f"{API}/history", headers=_basic(wallet_id)).json()["events"]
+    events = client.get(f"{API}/history", headers=basic(wallet_id, PIN)).json()["events"]
     views = [e["details"] for e in events if e["kind"] == "view"]
     assert [(v["view"], v["verifier"]) for v in views] == [(1, agency.did), (2, agency.did)]
     assert views[0]["claims"] == {"residency": ["address.district", "ageOver19"]}
@@ -237,23 +226,27 @@ def test_withdrawn_consent_is_refused_and_deleted_credential_gone(
     credential_id = _receive(live, wallet_id)
     agency = Agency(live)
     consent_id = _grant(live, wallet_id, agency)["consent_id"]
-    withdrawn = live.client.delete(f"{API}/consents/{consent_id}", headers=_basic(wallet_id))
+    withdrawn = live.client.delete(f"{API}/consents/{consent_id}", headers=basic(wallet_id, PIN))
     assert withdrawn.status_code == 200
     assert withdrawn.json()["withdrawn"] is True
     assert live.service.ledger.entry(withdrawn.json()["ledger_index"]).type == "consent.withdraw"
-    _problem(agency.view(consent_id, wallet_id), 409, "consent_withdrawn")
-    again = live.client.delete(f"{API}/consents/{consent_id}", headers=_basic(wallet_id))
-    _problem(again, 409, "consent_withdrawn")
-    (consent,) = live.client.get(f"{API}/consents", headers=_basic(wallet_id)).json()["consents"]
+    problem(agency.view(consent_id, wallet_id), 409, "consent_withdrawn")
+    again = live.client.delete(f"{API}/consents/{consent_id}", headers=basic(wallet_id, PIN))
+    problem(again, 409, "consent_withdrawn")
+    (consent,) = live.client.get(f"{API}/consents", headers=basic(wallet_id, PIN)).json()[
+        "consents"
+    ]
     assert consent["withdrawn"] is True
 
-    deleted = live.client.delete(f"{API}/credentials/{credential_id}", headers=_basic(wallet_id))
+    deleted = live.client.delete(
+        f"{API}/credentials/{credential_id}", headers=basic(wallet_id, PIN)
+    )
     assert deleted.status_code == 204
-    assert live.client.get(f"{API}/credentials", headers=_basic(wallet_id)).json() == {
+    assert live.client.get(f"{API}/credentials", headers=basic(wallet_id, PIN)).json() == {
         "credentials": []
     }
-    gone = live.client.get(f"{API}/credentials/{credential_id}", headers=_basic(wallet_id))
-    _problem(gone, 404, "not_found")
+    gone = live.client.get(f"{API}/credentials/{credential_id}", headers=basic(wallet_id, PIN))
+    problem(gone, 404, "not_found")
 
 
 def test_views_refused_for_other_verifier_replay_expiry_and_unknown_consent(
@@ -265,17 +258,17 @@ def test_views_refused_for_other_verifier_replay_expiry_and_unknown_consent(
     _receive(live, wallet_id)
     agency = Agency(live)
     consent_id = _grant(live, wallet_id, agency, max_views=5)["consent_id"]
-    _problem(Agency(live).view(consent_id, wallet_id), 403, "wrong_verifier")
+    problem(Agency(live).view(consent_id, wallet_id), 403, "wrong_verifier")
     token, _ = agency.request()
     assert agency.view(consent_id, wallet_id, token).status_code == 200
-    _problem(agency.view(consent_id, wallet_id, token), 409, "nonce_replayed")
-    _problem(agency.view("A" * 22, wallet_id), 409, "unknown_consent")
-    _problem(agency.view(consent_id, "B" * 16), 409, "unknown_consent")
-    _problem(agency.view(consent_id, wallet_id, "not.a.jwt"), 400, "invalid_encoding")
+    problem(agency.view(consent_id, wallet_id, token), 409, "nonce_replayed")
+    problem(agency.view("A" * 22, wallet_id), 409, "unknown_consent")
+    problem(agency.view(consent_id, "B" * 16), 409, "unknown_consent")
+    problem(agency.view(consent_id, wallet_id, "not.a.jwt"), 400, "invalid_encoding")
 
     short = _grant(live, wallet_id, agency, expires_at=int(time.time()) + 2)["consent_id"]
     time.sleep(3)
-    _problem(agency.view(short, wallet_id), 409, "consent_expired")
+    problem(agency.view(short, wallet_id), 409, "consent_expired")
 
 
 def test_views_never_fetch_the_did_web_of_a_verifier_the_consent_does_not_name(
@@ -306,9 +299,9 @@ def test_views_never_fetch_the_did_web_of_a_verifier_the_consent_does_not_name(
             f"{API}/consents/{consent}/views", json={"wallet_id": wallet_id, "request": forged}
         )
         if consent == consent_id:
-            _problem(answer, 403, "wrong_verifier")
+            problem(answer, 403, "wrong_verifier")
         else:
-            _problem(answer, 409, "unknown_consent")
+            problem(answer, 409, "unknown_consent")
     assert server.requests == []
 
     # The consent's own did:web verifier (the service's) is resolved and served.
@@ -318,7 +311,7 @@ def test_views_never_fetch_the_did_web_of_a_verifier_the_consent_does_not_name(
     granted = live.client.post(
         f"{API}/consents",
         json={"request": own, "max_views": 1, "expires_at": int(time.time()) + 600},
-        headers=_basic(wallet_id),
+        headers=basic(wallet_id, PIN),
     )
     assert granted.status_code == 201, granted.text
     again = request(service.config.verifier.key, service.did, service.kid("verifier-1"))
@@ -336,8 +329,8 @@ def test_agency_refused_too_often_is_rate_limited(live_service: LiveService) -> 
     agency = Agency(live)
     token = agency.request()[0]
     for _ in range(wallet_routes.VIEW_REFUSALS_PER_CLIENT):
-        _problem(agency.view("C" * 22, "D" * 16, token), 409, "unknown_consent")
-    limited = _problem(agency.view("C" * 22, "D" * 16, token), 429, "rate_limited")
+        problem(agency.view("C" * 22, "D" * 16, token), 409, "unknown_consent")
+    limited = problem(agency.view("C" * 22, "D" * 16, token), 429, "rate_limited")
     assert int(limited["details"]["retry_after"]) > 0
     assert int(agency.view("C" * 22, "D" * 16, token).headers["retry-after"]) > 0
 
@@ -349,13 +342,13 @@ def test_wrong_pin_is_401_with_basic_challenge_then_waits_then_locks(
     live = live_service
     wallet_id = _create(live)
     for _ in range(2):
-        refused = live.client.get(f"{API}/credentials", headers=_basic(wallet_id, WRONG))
-        body = _problem(refused, 401, "unlock_failed")
+        refused = live.client.get(f"{API}/credentials", headers=basic(wallet_id, WRONG))
+        body = problem(refused, 401, "unlock_failed")
         assert refused.headers["www-authenticate"].startswith("Basic ")
         assert body["details"] == {"scheme": "Basic"}
     # After two failures the wallet imposes a wait, even on the right PIN.
-    waiting = live.client.get(f"{API}/credentials", headers=_basic(wallet_id))
-    _problem(waiting, 409, "wallet_locked")
+    waiting = live.client.get(f"{API}/credentials", headers=basic(wallet_id, PIN))
+    problem(waiting, 409, "wallet_locked")
     assert 0 < int(waiting.headers["retry-after"]) <= 5
 
     # Let the waits pass (the wallet's own PIN-delay columns), up to the fifth failure.
@@ -363,12 +356,12 @@ def test_wrong_pin_is_401_with_basic_challenge_then_waits_then_locks(
     for _ in range(3):
         with sqlite3.connect(db) as conn:
             conn.execute("UPDATE wallet_wallets SET failed_at = failed_at - 1000")
-        refused = live.client.get(f"{API}/credentials", headers=_basic(wallet_id, WRONG))
-        _problem(refused, 401, "unlock_failed")
+        refused = live.client.get(f"{API}/credentials", headers=basic(wallet_id, WRONG))
+        problem(refused, 401, "unlock_failed")
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE wallet_wallets SET failed_at = failed_at - 1000")
-    locked = live.client.get(f"{API}/credentials", headers=_basic(wallet_id))
-    _problem(locked, 409, "wallet_locked")
+    locked = live.client.get(f"{API}/credentials", headers=basic(wallet_id, PIN))
+    problem(locked, 409, "wallet_locked")
     assert "retry-after" not in locked.headers
 
 
@@ -379,7 +372,7 @@ def test_unknown_wallet_id_answers_exactly_like_a_wrong_pin(live_service: LiveSe
     unknown = secrets.token_urlsafe(12)
     for step in range(3):
         answers = [
-            live.client.get(f"{API}/history", headers=_basic(wallet_id, WRONG))
+            live.client.get(f"{API}/history", headers=basic(wallet_id, WRONG))
             for wallet_id in (real, unknown)
         ]
         first, second = answers
@@ -395,8 +388,8 @@ def test_unknown_wallet_id_answers_exactly_like_a_wrong_pin(live_service: LiveSe
         assert first.headers.get("www-authenticate") == second.headers.get("www-authenticate")
         assert (first.headers.get("retry-after") is None) == (step < 2)
     # A malformed id too: the same refusal, not a 400 or a 404.
-    odd = live.client.get(f"{API}/history", headers=_basic("no such wallet!", WRONG))
-    _problem(odd, 401, "unlock_failed")
+    odd = live.client.get(f"{API}/history", headers=basic("no such wallet!", WRONG))
+    problem(odd, 401, "unlock_failed")
 
 
 def test_client_is_rate_limited_after_its_pin_failure_budget(live_service: LiveService) -> None:
@@ -406,14 +399,14 @@ def test_client_is_rate_limited_after_its_pin_failure_budget(live_service: LiveS
     budget = 20  # Service.pin_limiter
     for _ in range(budget):
         guess = live.client.get(
-            f"{API}/credentials", headers=_basic(secrets.token_urlsafe(12), WRONG)
+            f"{API}/credentials", headers=basic(secrets.token_urlsafe(12), WRONG)
         )
-        _problem(guess, 401, "unlock_failed")
-    limited = live.client.get(f"{API}/credentials", headers=_basic(wallet_id))
-    _problem(limited, 429, "rate_limited")
+        problem(guess, 401, "unlock_failed")
+    limited = live.client.get(f"{API}/credentials", headers=basic(wallet_id, PIN))
+    problem(limited, 429, "rate_limited")
     assert int(limited.headers["retry-after"]) > 0
     # Without any credentials the answer is still 401: nothing was tried.
-    _problem(live.client.get(f"{API}/credentials"), 401, "unauthorized")
+    problem(live.client.get(f"{API}/credentials"), 401, "unauthorized")
 
 
 def test_concurrent_wrong_pins_cannot_outrun_the_client_limit(live_service: LiveService) -> None:
@@ -429,7 +422,7 @@ def test_concurrent_wrong_pins_cannot_outrun_the_client_limit(live_service: Live
 
     def guess(_: int) -> str:
         wallet_id = secrets.token_urlsafe(12)
-        response = live.client.get(f"{API}/credentials", headers=_basic(wallet_id, WRONG))
+        response = live.client.get(f"{API}/credentials", headers=basic(wallet_id, WRONG))
         return str(response.json()["code"])
 
     with ThreadPoolExecutor(burst) as pool:
@@ -437,7 +430,9 @@ def test_concurrent_wrong_pins_cannot_outrun_the_client_limit(live_service: Live
     assert codes.count("unlock_failed") <= budget, codes
     assert codes.count("rate_limited") >= burst - budget, codes
     # Every try ended: the budget is spent (failures), nothing is still held.
-    _problem(live.client.get(f"{API}/history", headers=_basic(_create(live))), 429, "rate_limited")
+    problem(
+        live.client.get(f"{API}/history", headers=basic(_create(live), PIN)), 429, "rate_limited"
+    )
 
 
 def test_wallet_creation_is_limited_per_client(live_service: LiveService) -> None:
@@ -446,7 +441,7 @@ def test_wallet_creation_is_limited_per_client(live_service: LiveService) -> Non
     for _ in range(_auth.CREATIONS_PER_CLIENT):
         _create(live)
     refused = live.client.post(f"{API}/wallets", json={"pin": PIN})
-    _problem(refused, 429, "rate_limited")
+    problem(refused, 429, "rate_limited")
     assert int(refused.headers["retry-after"]) > 0
 
 
@@ -456,25 +451,27 @@ def test_pin_change_and_backup_export(live_service: LiveService) -> None:
     wallet_id = _create(live)
     credential_id = _receive(live, wallet_id)
     new_pin = "5821:93"  # a PIN may hold a colon: Basic splits at the first one
-    changed = live.client.put(f"{API}/pin", json={"new_pin": new_pin}, headers=_basic(wallet_id))
+    changed = live.client.put(
+        f"{API}/pin", json={"new_pin": new_pin}, headers=basic(wallet_id, PIN)
+    )
     assert changed.status_code == 204
-    _problem(live.client.get(f"{API}/history", headers=_basic(wallet_id)), 401, "unlock_failed")
-    assert live.client.get(f"{API}/history", headers=_basic(wallet_id, new_pin)).status_code == 200
-    weak = live.client.put(f"{API}/pin", json={"new_pin": "12"}, headers=_basic(wallet_id, new_pin))
-    _problem(weak, 400, "bad_argument")
+    problem(live.client.get(f"{API}/history", headers=basic(wallet_id, PIN)), 401, "unlock_failed")
+    assert live.client.get(f"{API}/history", headers=basic(wallet_id, new_pin)).status_code == 200
+    weak = live.client.put(f"{API}/pin", json={"new_pin": "12"}, headers=basic(wallet_id, new_pin))
+    problem(weak, 400, "bad_argument")
 
     passphrase = "correct horse battery staple"
     exported = live.client.post(
-        f"{API}/backup", json={"passphrase": passphrase}, headers=_basic(wallet_id, new_pin)
+        f"{API}/backup", json={"passphrase": passphrase}, headers=basic(wallet_id, new_pin)
     )
     assert exported.status_code == 200, exported.text
     assert live.service.wallets is not None
     restored = live.service.wallets.restore(exported.json()["backup"], passphrase, "246810")
     assert [h.id for h in restored.credentials("246810")] == [credential_id]
     short = live.client.post(
-        f"{API}/backup", json={"passphrase": "short"}, headers=_basic(wallet_id, new_pin)
+        f"{API}/backup", json={"passphrase": "short"}, headers=basic(wallet_id, new_pin)
     )
-    _problem(short, 400, "bad_argument")
+    problem(short, 400, "bad_argument")
 
 
 def test_receive_refuses_a_credential_bound_to_another_wallet(live_service: LiveService) -> None:
@@ -483,9 +480,9 @@ def test_receive_refuses_a_credential_bound_to_another_wallet(live_service: Live
     mine, other = _create(live), _create(live)
     foreign = _credential(live, other)
     refused = live.client.post(
-        f"{API}/credentials", json={"credential": foreign}, headers=_basic(mine)
+        f"{API}/credentials", json={"credential": foreign}, headers=basic(mine, PIN)
     )
-    _problem(refused, 400, "bad_argument")
+    problem(refused, 400, "bad_argument")
     assert live.service.wallets is not None
     stranger = Issuer(PrivateKey.generate()).issue(
         "ResidencyCredential",
@@ -493,15 +490,15 @@ def test_receive_refuses_a_credential_bound_to_another_wallet(live_service: Live
         holder=live.service.wallets.holder_public_key(mine),
     )
     untrusted = live.client.post(
-        f"{API}/credentials", json={"credential": stranger}, headers=_basic(mine)
+        f"{API}/credentials", json={"credential": stranger}, headers=basic(mine, PIN)
     )
-    _problem(untrusted, 403, "untrusted_issuer")
+    problem(untrusted, 403, "untrusted_issuer")
     grant = live.client.post(
         f"{API}/consents",
         json={"request": Agency(live).request()[0], "max_views": 1, "expires_at": 2**37},
-        headers=_basic(mine),
+        headers=basic(mine, PIN),
     )
-    _problem(grant, 404, "not_found")  # nothing held answers the query
+    problem(grant, 404, "not_found")  # nothing held answers the query
 
 
 def test_pin_never_appears_in_logs(
@@ -512,14 +509,14 @@ def test_pin_never_appears_in_logs(
     pin, wrong = "918273", "564738"
     with caplog.at_level(logging.DEBUG):
         wallet_id = _create(live, pin)
-        live.client.get(f"{API}/credentials", headers=_basic(wallet_id, pin))
-        live.client.get(f"{API}/credentials", headers=_basic(wallet_id, wrong))
+        live.client.get(f"{API}/credentials", headers=basic(wallet_id, pin))
+        live.client.get(f"{API}/credentials", headers=basic(wallet_id, wrong))
         live.client.post(
             f"{API}/wallets",
             content=f'{{"pin": "{pin}", "pin": "{pin}"}}',
             headers={"content-type": "application/json"},
         )
-        live.client.put(f"{API}/pin", json={"new_pin": wrong}, headers=_basic(wallet_id, pin))
+        live.client.put(f"{API}/pin", json={"new_pin": wrong}, headers=basic(wallet_id, pin))
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "seoul_vc.service"]
     assert {line["route"] for line in lines} >= {f"{API}/wallets", f"{API}/credentials"}
     assert {line["code"] for line in lines} >= {"unlock_failed", "duplicate_key"}
@@ -569,7 +566,7 @@ def test_malformed_inputs_are_problems_never_500(
     """Each malformed request is a typed problem with its stable code."""
     live = live_service
     wallet_id = _create(live)
-    auth = _basic(wallet_id)
+    auth = basic(wallet_id, PIN)
     agency = Agency(live)
     grant = {"request": agency.request()[0], "max_views": 1, "expires_at": 2**37}
     json_type = {"content-type": "application/json"}
@@ -637,10 +634,10 @@ def test_malformed_inputs_are_problems_never_500(
     else:
         response = live.client.request(method, API + path, content=content, headers=headers)
     if code == "unknown field":
-        body = _problem(response, status, "malformed")
+        body = problem(response, status, "malformed")
         assert body["details"] == {"field": "x"}
         return
-    body = _problem(response, status, code)
+    body = problem(response, status, code)
     if status == 401:
         assert response.headers["www-authenticate"].startswith("Basic realm=")
         assert body["details"]["scheme"] == "Basic"

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from live_service import LiveService
+from live_service import LiveService, basic, problem
 
 from seoul_vc import Issuer
 from seoul_vc.credentials.schemas import example_subject
@@ -33,19 +33,6 @@ RESTORE = f"{API}/wallets/restore"
 PIN = "739164"
 NEW_PIN = "246810"
 PASSPHRASE = "correct horse battery staple"
-
-
-def _basic(wallet_id: str, pin: str = PIN) -> dict[str, str]:
-    text = base64.b64encode(f"{wallet_id}:{pin}".encode()).decode()
-    return {"authorization": f"Basic {text}"}
-
-
-def _problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def _create(live: LiveService) -> str:
@@ -66,7 +53,7 @@ def _receive(live: LiveService, wallet_id: str) -> str:
         holder=service.wallets.holder_public_key(wallet_id),
     )
     response = live.client.post(
-        f"{API}/credentials", json={"credential": token}, headers=_basic(wallet_id)
+        f"{API}/credentials", json={"credential": token}, headers=basic(wallet_id, PIN)
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
@@ -74,7 +61,7 @@ def _receive(live: LiveService, wallet_id: str) -> str:
 
 def _export(live: LiveService, wallet_id: str) -> str:
     response = live.client.post(
-        f"{API}/backup", json={"passphrase": PASSPHRASE}, headers=_basic(wallet_id)
+        f"{API}/backup", json={"passphrase": PASSPHRASE}, headers=basic(wallet_id, PIN)
     )
     assert response.status_code == 200, response.text
     return str(response.json()["backup"])
@@ -115,15 +102,13 @@ def test_exported_backup_restores_with_its_credentials_under_the_new_pin(
     assert set(created) == {"wallet_id", "holder_did", "holder_jwk"}
     new_id = created["wallet_id"]
     assert new_id != wallet_id
-    original = live.client.get(f"{API}/credentials", headers=_basic(wallet_id)).json()
+    original = live.client.get(f"{API}/credentials", headers=basic(wallet_id, PIN)).json()
     assert created["holder_jwk"] == _holder_jwk(live, wallet_id)
-    listed = live.client.get(f"{API}/credentials", headers=_basic(new_id, NEW_PIN))
+    listed = live.client.get(f"{API}/credentials", headers=basic(new_id, NEW_PIN))
     assert listed.status_code == 200, listed.text
     assert listed.json() == original
     assert [c["id"] for c in listed.json()["credentials"]] == [credential_id]
-    _problem(
-        live.client.get(f"{API}/credentials", headers=_basic(new_id, PIN)), 401, "unlock_failed"
-    )
+    problem(live.client.get(f"{API}/credentials", headers=basic(new_id, PIN)), 401, "unlock_failed")
 
 
 def _holder_jwk(live: LiveService, wallet_id: str) -> dict[str, Any]:
@@ -151,7 +136,7 @@ def test_too_costly_backup_is_a_problem_without_deriving(
     monkeypatch.setattr(vault.hashlib, "scrypt", spy)
     backup = exported[2]
     for kdf in ({"n": 2**20, "r": 32}, {"n": 2**17, "r": 8, "p": 16}):
-        body = _problem(_restore(live_service, _with_kdf(backup, **kdf)), 400, "backup_too_costly")
+        body = problem(_restore(live_service, _with_kdf(backup, **kdf)), 400, "backup_too_costly")
         assert body["family"] == "malformed"
         assert body["details"] == {"max_memory": 256 * 2**20, "max_work": 2**23}
     assert calls == []
@@ -163,10 +148,10 @@ def test_wrong_passphrase_is_unlock_failed(
     """A wrong passphrase, or a damaged backup: 403 unlock_failed, no Basic challenge."""
     backup = exported[2]
     wrong = _restore(live_service, backup, passphrase="not the passphrase")
-    _problem(wrong, 403, "unlock_failed")
+    problem(wrong, 403, "unlock_failed")
     assert "www-authenticate" not in wrong.headers
-    _problem(_restore(live_service, backup[:-4] + "AAAA"), 403, "unlock_failed")
-    _problem(_restore(live_service, "not.a.backup.at.all"), 403, "unlock_failed")
+    problem(_restore(live_service, backup[:-4] + "AAAA"), 403, "unlock_failed")
+    problem(_restore(live_service, "not.a.backup.at.all"), 403, "unlock_failed")
 
 
 def _oversized(live: LiveService) -> bytes:
@@ -211,7 +196,7 @@ def test_malformed_restore_bodies_are_problems_that_use_no_quota(
             response = live.client.post(RESTORE, json=content, headers=headers)
         else:
             response = live.client.post(RESTORE, content=content, headers=headers)
-        _problem(response, status, code)
+        problem(response, status, code)
     # More malformed restores than the quota, and a wallet can still be created.
     _create(live)
 
@@ -222,14 +207,14 @@ def test_restores_count_against_the_client_creation_quota(
     """Creations and restores (a wrong passphrase too) share CREATIONS_PER_CLIENT: then 429."""
     live = live_service
     backup = exported[2]  # the exported wallet was creation 1
-    _problem(_restore(live, backup, passphrase="not the passphrase"), 403, "unlock_failed")
+    problem(_restore(live, backup, passphrase="not the passphrase"), 403, "unlock_failed")
     assert _restore(live, backup).status_code == 201
     for _ in range(_auth.CREATIONS_PER_CLIENT - 3):
         _create(live)
     refused = _restore(live, backup)
-    _problem(refused, 429, "rate_limited")
+    problem(refused, 429, "rate_limited")
     assert int(refused.headers["retry-after"]) > 0
-    _problem(live.client.post(f"{API}/wallets", json={"pin": PIN}), 429, "rate_limited")
+    problem(live.client.post(f"{API}/wallets", json={"pin": PIN}), 429, "rate_limited")
 
 
 @pytest.fixture
@@ -272,7 +257,7 @@ def test_restores_beyond_the_limit_at_once_get_429_and_the_loop_stays_free(
         # The restores run off the event loop: other requests are answered meanwhile.
         assert live.client.get("/health").status_code == 200
         refused = _restore(live, backup)
-        _problem(refused, 429, "rate_limited")
+        problem(refused, 429, "rate_limited")
         assert int(refused.headers["retry-after"]) > 0
         assert len(entered) == at_once
         release.set()
