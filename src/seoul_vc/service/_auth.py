@@ -53,14 +53,13 @@ from seoul_vc.errors import (
     ConfigurationError,
     PolicyError,
     SeoulVCError,
-    StateConflictError,
 )
 from seoul_vc.service._http import FailureLimiter, client_key, require_bearer
 from seoul_vc.service.config import RoleConfig
 from seoul_vc.service.context import Service
 from seoul_vc.wallet import WalletService
 from seoul_vc.wallet.vault import ScryptParams, check_pin, hash_pin
-from seoul_vc.wallet.wallet import MAX_PIN_FAILURES, PIN_DELAYS
+from seoul_vc.wallet.wallet import check_not_locked
 
 __all__ = [
     "BASIC_SCHEME",
@@ -160,17 +159,7 @@ class _CitizenGuard:
         now = int(service.clock.now().timestamp())
         with self._lock:
             failures, failed_at = self._phantoms.get(digest, (0, 0))
-        # The same checks, in the same order, with the same messages as the wallet's own.
-        if failures >= MAX_PIN_FAILURES:
-            raise StateConflictError(
-                Code.WALLET_LOCKED, "the wallet is locked; restore it from a backup"
-            )
-        if failures and now < failed_at + PIN_DELAYS[failures - 1]:
-            raise StateConflictError(
-                Code.WALLET_LOCKED,
-                "wait before the next PIN try",
-                retry_after=failed_at + PIN_DELAYS[failures - 1] - now,
-            )
+        check_not_locked(failures, failed_at, now)  # the wallet's own check, as it is
         check_pin(pin, self._verifier())
         with self._lock:
             if digest not in self._phantoms and len(self._phantoms) >= _MAX_PHANTOMS:

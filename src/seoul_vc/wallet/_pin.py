@@ -16,7 +16,7 @@ from seoul_vc.errors import Code, PolicyError, StateConflictError, UnavailableEr
 from seoul_vc.wallet._store import _json_record, _WalletRecords
 from seoul_vc.wallet.vault import check_pin, hash_pin
 
-__all__ = ["MAX_PIN_FAILURES", "PIN_DELAYS"]
+__all__ = ["MAX_PIN_FAILURES", "PIN_DELAYS", "check_not_locked"]
 
 #: Wrong PINs in a row after which the wallet locks for good (restore a backup to recover).
 MAX_PIN_FAILURES: Final = 5
@@ -53,7 +53,7 @@ class _WalletPIN(_WalletRecords):
                 key, row = self._data_key(tx, wallet_id)
             state = (str(row[1]), int(row[2]), int(row[3]))
             sealed, failures, failed_at = state
-            _check_not_locked(failures, failed_at, now)
+            check_not_locked(failures, failed_at, now)
             right = check_pin(pin, _json_record(key.open(sealed, context=f"{wallet_id}/pin")))
             if right and not failures:
                 return
@@ -83,7 +83,7 @@ class _WalletPIN(_WalletRecords):
             )
 
 
-def _check_not_locked(failures: int, failed_at: int, now: int) -> None:
+def check_not_locked(failures: int, failed_at: int, now: int) -> None:
     """Refuse a PIN try on a locked wallet, or before the wait after the last failure.
 
     Raises:

@@ -61,7 +61,7 @@ from seoul_vc.errors import Code, PolicyError, SeoulVCError, StorageError
 from seoul_vc.keys import KeyAlgorithm, PrivateKey, PublicKey
 from seoul_vc.wallet._backup import _BACKUP_VERSION, _backup_contents
 from seoul_vc.wallet._credentials import HeldCredential
-from seoul_vc.wallet._pin import MAX_PIN_FAILURES, PIN_DELAYS
+from seoul_vc.wallet._pin import MAX_PIN_FAILURES, PIN_DELAYS, check_not_locked
 from seoul_vc.wallet._views import ConsentedPresentation, _WalletViews
 from seoul_vc.wallet.consent import ConsentGrant, new_id
 from seoul_vc.wallet.history import GENESIS_HEAD, LEDGER_TYPE_OF, HistoryEvent, chain_next
@@ -74,6 +74,7 @@ __all__ = [
     "ConsentedPresentation",
     "HeldCredential",
     "WalletService",
+    "check_not_locked",
 ]
 
 
