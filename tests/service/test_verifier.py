@@ -125,7 +125,7 @@ def _flow(live: LiveService) -> None:
     )
     assert response.status_code == 200, response.text
     answer = response.json()
-    assert answer["accepted"] is True
+    assert (answer["accepted"], answer["attempts"]) == (True, 1)
     assert answer["client_id"] == created["client_id"]
     assert answer["claims"] == {"residency": ["address.district", "ageOver19"]}
     assert (answer["view"], answer["max_views"]) == (1, 1)

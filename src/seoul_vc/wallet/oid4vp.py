@@ -102,6 +102,9 @@ class Answer:
         claims: per Credential Query id, the claim paths disclosed.
         accepted: the Response URI answered 200 (§8.2).
         status: the Response URI's HTTP status.
+        attempts: the POSTs it took (2 after a transport failure); a verifier's
+            ``already_answered`` on the second means the first did arrive, with an outcome
+            this wallet never saw.
         redirect_uri: where the verifier asks the app to continue (§8.2), if it did.
         verifier_error: the refusal's code (problem ``code`` or OAuth ``error``), if any.
     """
@@ -115,6 +118,7 @@ class Answer:
     claims: dict[str, list[str]]
     accepted: bool
     status: int
+    attempts: int = 1
     redirect_uri: str | None = None
     verifier_error: str | None = None
 
@@ -130,6 +134,7 @@ class Answer:
             "claims": {k: list(v) for k, v in self.claims.items()},
             "accepted": self.accepted,
             "status": self.status,
+            "attempts": self.attempts,
         }
         if self.redirect_uri is not None:
             out["redirect_uri"] = self.redirect_uri
@@ -269,7 +274,7 @@ def answer_request(
     if request.state is not None:
         form["state"] = request.state
     form[_RECEIPT_PARAMETER] = shown.receipt.to_json()
-    reply = _deliver(fetcher, request.response_uri, urlencode(form).encode("ascii"))
+    reply, attempts = _deliver(fetcher, request.response_uri, urlencode(form).encode("ascii"))
     if reply is None:
         raise UnavailableError(
             Code.UNAVAILABLE,
@@ -288,13 +293,16 @@ def answer_request(
         claims={i.query_id: [format_claim_path(p) for p in i.claims] for i in grant.items},
         accepted=reply.status == 200,
         status=reply.status,
+        attempts=attempts,
         redirect_uri=redirect,
         verifier_error=refusal,
     )
 
 
-def _deliver(fetcher: GuardedFetcher, response_uri: str, body: bytes) -> HTTPAnswer | None:
-    """POST the Authorization Response; the reply, or None if the verifier stayed unreachable.
+def _deliver(
+    fetcher: GuardedFetcher, response_uri: str, body: bytes
+) -> tuple[HTTPAnswer | None, int]:
+    """POST the Authorization Response: ``(reply or None if unreachable, POSTs made)``.
 
     The view is on the ledger by now and its one-view consent spent, so a transport failure
     is worth one more try after a short pause (:data:`_DELIVERY_ATTEMPTS` in all). A reply of
@@ -303,7 +311,7 @@ def _deliver(fetcher: GuardedFetcher, response_uri: str, body: bytes) -> HTTPAns
     """
     for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
         try:
-            return fetcher.post(
+            reply = fetcher.post(
                 response_uri,
                 body=body,
                 content_type=_FORM,
@@ -314,7 +322,9 @@ def _deliver(fetcher: GuardedFetcher, response_uri: str, body: bytes) -> HTTPAns
         except UnavailableError:
             if attempt < _DELIVERY_ATTEMPTS:
                 time.sleep(_DELIVERY_PAUSE_SECONDS)
-    return None
+        else:
+            return reply, attempt
+    return None, _DELIVERY_ATTEMPTS
 
 
 def _read_reply(status: int, body: bytes, media_type: str) -> tuple[str | None, str | None]:

@@ -36,17 +36,18 @@ def test_a_dropped_response_is_sent_again_once(
     server: ServerState, fetcher: GuardedFetcher
 ) -> None:
     server.serve("/drop/1/response", 200, b"{}", Content_Type="application/json")
-    reply = oid4vp._deliver(fetcher, _url(server, "/drop/1/response"), b"vp_token=x")
+    reply, attempts = oid4vp._deliver(fetcher, _url(server, "/drop/1/response"), b"vp_token=x")
     assert reply is not None
-    assert reply.status == 200
+    assert (reply.status, attempts) == (200, 2)
     assert server.requests.count("/drop/1/response") == 2
 
 
 def test_a_verifier_still_unreachable_gives_none_after_the_tries(
     server: ServerState, fetcher: GuardedFetcher
 ) -> None:
-    reply = oid4vp._deliver(fetcher, _url(server, "/drop/9/response"), b"vp_token=x")
+    reply, attempts = oid4vp._deliver(fetcher, _url(server, "/drop/9/response"), b"vp_token=x")
     assert reply is None
+    assert attempts == oid4vp._DELIVERY_ATTEMPTS
     assert server.requests.count("/drop/9/response") == oid4vp._DELIVERY_ATTEMPTS
 
 
@@ -54,7 +55,7 @@ def test_a_refusal_is_a_reply_and_is_not_sent_again(
     server: ServerState, fetcher: GuardedFetcher
 ) -> None:
     server.serve("/refuses", 409, b'{"code": "already_answered"}', Content_Type="application/json")
-    reply = oid4vp._deliver(fetcher, _url(server, "/refuses"), b"vp_token=x")
+    reply, attempts = oid4vp._deliver(fetcher, _url(server, "/refuses"), b"vp_token=x")
     assert reply is not None
-    assert reply.status == 409
+    assert (reply.status, attempts) == (409, 1)
     assert server.requests.count("/refuses") == 1

@@ -160,6 +160,7 @@ def _schemas() -> dict[str, Any]:
                 "claims",
                 "accepted",
                 "status",
+                "attempts",
             ],
             "properties": {
                 "verifier": {"type": "string"},
@@ -174,6 +175,12 @@ def _schemas() -> dict[str, Any]:
                 },
                 "accepted": {"type": "boolean"},
                 "status": {"type": "integer"},
+                "attempts": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "POSTs it took: after a lost first one, a verifier's "
+                    "already_answered means that one arrived",
+                },
                 "redirect_uri": {"type": "string"},
                 "verifier_error": {"type": "string"},
             },
