@@ -18,6 +18,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from https_server import LocalCA
+from seoul_vc import Issuer
+from seoul_vc.credentials.schemas import example_subject
 from seoul_vc.service import Network, Service, ServiceConfig, create_app, init_config
 
 
@@ -52,6 +54,37 @@ def basic(wallet_id: str, pin: str) -> dict[str, str]:
     """HTTP Basic headers of a citizen: ``wallet_id:PIN``."""
     token = base64.b64encode(f"{wallet_id}:{pin}".encode()).decode()
     return {"authorization": f"Basic {token}"}
+
+
+def create_wallet(live: LiveService, pin: str) -> str:
+    """Create a wallet through the API; its id."""
+    response = live.client.post("/wallet/v1/wallets", json={"pin": pin})
+    assert response.status_code == 201, response.text
+    return str(response.json()["wallet_id"])
+
+
+def residency_credential(live: LiveService, wallet_id: str) -> str:
+    """A residency credential from the service's own (trusted) issuer, bound to the wallet."""
+    service = live.service
+    assert service.config.issuer is not None
+    assert service.wallets is not None
+    issuer = Issuer(service.config.issuer.key, did=service.did, kid=service.kid("issuer-1"))
+    return issuer.issue(
+        "ResidencyCredential",
+        example_subject("residency"),
+        holder=service.wallets.holder_public_key(wallet_id),
+    )
+
+
+def receive_residency(live: LiveService, wallet_id: str, pin: str) -> str:
+    """Put :func:`residency_credential` into the wallet through the API; the held id."""
+    response = live.client.post(
+        "/wallet/v1/credentials",
+        json={"credential": residency_credential(live, wallet_id)},
+        headers=basic(wallet_id, pin),
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

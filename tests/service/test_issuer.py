@@ -5,7 +5,6 @@ Offers, token, nonce, credential, status lists served and checked over HTTPS.
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import time
@@ -16,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from live_service import LiveService, run_service
+from live_service import LiveService, basic, problem, run_service
 
 from https_server import LocalCA, ServerState
 from seoul_vc._encoding import b64url_encode
@@ -122,18 +121,6 @@ def _oauth(response: httpx.Response, status: int, error: str, code: str | None =
     return body["details"]
 
 
-def _problem(response: httpx.Response, status: int, code: str) -> Any:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == code
-    return response.json()["details"]
-
-
-def _basic(wallet_id: str, pin: str = PIN) -> dict[str, str]:
-    token = base64.b64encode(f"{wallet_id}:{pin}".encode()).decode()
-    return {"authorization": f"Basic {token}"}
-
-
 def _issue(live: LiveService, configuration: str, holder: PrivateKey) -> tuple[str, str]:
     """Run the whole protocol as a wallet would; return the offer id and the credential."""
     created = _offer(live, configuration)
@@ -214,7 +201,7 @@ def test_offer_is_accepted_into_a_wallet(live: LiveService, tx_code: bool) -> No
     body: dict[str, Any] = {"offer": created["offer_uri"]}
     if tx_code:
         body["tx_code"] = created["tx_code"]
-    response = live.client.post("/wallet/v1/offers", json=body, headers=_basic(wallet.id))
+    response = live.client.post("/wallet/v1/offers", json=body, headers=basic(wallet.id, PIN))
     assert response.status_code == 200, response.text
     (held,) = response.json()["credentials"]
     assert held["type"] == "ResidencyCredential"
@@ -238,17 +225,17 @@ def test_wallet_refuses_a_wrong_or_missing_transaction_code(live: LiveService) -
     answer = live.client.post(
         "/wallet/v1/offers",
         json={"offer": created["offer_uri"], "tx_code": wrong},
-        headers=_basic(wallet.id),
+        headers=basic(wallet.id, PIN),
     )
-    assert _problem(answer, 403, "invalid_grant")["issuer_error"] == "invalid_grant"
+    assert problem(answer, 403, "invalid_grant")["details"]["issuer_error"] == "invalid_grant"
     answer = live.client.post(
-        "/wallet/v1/offers", json={"offer": created["offer_uri"]}, headers=_basic(wallet.id)
+        "/wallet/v1/offers", json={"offer": created["offer_uri"]}, headers=basic(wallet.id, PIN)
     )
-    _problem(answer, 400, "bad_argument")
+    problem(answer, 400, "bad_argument")
     answer = live.client.post(
         "/wallet/v1/offers",
         json={"offer": created["offer_uri"], "tx_code": created["tx_code"]},
-        headers=_basic(wallet.id, "000000" if PIN != "000000" else "111111"),
+        headers=basic(wallet.id, "000000" if PIN != "000000" else "111111"),
     )
     assert answer.status_code in (401, 403)
     assert answer.json()["code"] == "unlock_failed"
@@ -256,7 +243,7 @@ def test_wallet_refuses_a_wrong_or_missing_transaction_code(live: LiveService) -
     answer = live.client.post(
         "/wallet/v1/offers",
         json={"offer": created["offer_uri"], "tx_code": created["tx_code"]},
-        headers=_basic(wallet.id),
+        headers=basic(wallet.id, PIN),
     )
     assert answer.status_code == 200, answer.text
 
@@ -270,7 +257,9 @@ def _fake_offer(origin: str, code: str = "code-1") -> dict[str, Any]:
 
 
 def _accept(live: LiveService, wallet_id: str, offer: str) -> httpx.Response:
-    return live.client.post("/wallet/v1/offers", json={"offer": offer}, headers=_basic(wallet_id))
+    return live.client.post(
+        "/wallet/v1/offers", json={"offer": offer}, headers=basic(wallet_id, PIN)
+    )
 
 
 def test_wallet_refuses_an_issuer_it_does_not_trust(
@@ -285,9 +274,9 @@ def test_wallet_refuses_an_issuer_it_does_not_trust(
     answer = live.client.post(
         "/wallet/v1/offers",
         json={"offer": created["offer_uri"], "tx_code": created["tx_code"]},
-        headers=_basic(wallet.id),
+        headers=basic(wallet.id, PIN),
     )
-    _problem(answer, 403, "untrusted_issuer")
+    problem(answer, 403, "untrusted_issuer")
     state = other.client.get(
         f"/issuer/v1/offers/{created['offer_id']}", headers=other.agency("issuer")
     )
@@ -307,7 +296,7 @@ def test_wallet_refuses_metadata_of_another_issuer(live: LiveService, server: Se
         Content_Type="application/json",
     )
     offer = "openid-credential-offer://?credential_offer=" + quote(json.dumps(_fake_offer(origin)))
-    _problem(_accept(live, wallet.id, offer), 422, "issuer_mismatch")
+    problem(_accept(live, wallet.id, offer), 422, "issuer_mismatch")
     assert server.requests == ["/.well-known/openid-credential-issuer"]
 
 
@@ -337,7 +326,7 @@ def test_wallet_needs_anonymous_pre_authorized_access(
         Content_Type="application/json",
     )  # fmt: skip
     answer = _accept(citizen, wallet.id, json.dumps(_fake_offer(origin)))
-    _problem(answer, 403, "credential_request_denied")
+    problem(answer, 403, "credential_request_denied")
     assert server.requests == [
         "/.well-known/openid-credential-issuer",
         "/.well-known/oauth-authorization-server",
@@ -366,7 +355,7 @@ def test_wallet_fetches_an_offer_by_reference(live: LiveService, server: ServerS
     answer = _accept(
         live, wallet.id, f"openid-credential-offer://?credential_offer_uri={reference}"
     )
-    _problem(answer, 400, "malformed")
+    problem(answer, 400, "malformed")
 
 
 def test_wrong_pin_fetches_nothing_and_reveals_nothing(
@@ -391,16 +380,16 @@ def test_wrong_pin_fetches_nothing_and_reveals_nothing(
     for offer in (by_reference, created["offer_uri"], "not an offer"):
         wallet = wallets.create(PIN)  # one wrong PIN each: no per-wallet wait
         answer = live.client.post(
-            "/wallet/v1/offers", json={"offer": offer}, headers=_basic(wallet.id, wrong)
+            "/wallet/v1/offers", json={"offer": offer}, headers=basic(wallet.id, wrong)
         )
-        _problem(answer, 401, "unlock_failed")
+        problem(answer, 401, "unlock_failed")
     assert server.requests == []
     unknown = live.client.post(
         "/wallet/v1/offers",
         json={"offer": "not an offer"},
-        headers=_basic(secrets.token_urlsafe(12), wrong),
+        headers=basic(secrets.token_urlsafe(12), wrong),
     )
-    _problem(unknown, 401, "unlock_failed")
+    problem(unknown, 401, "unlock_failed")
     state = live.client.get(
         f"/issuer/v1/offers/{created['offer_id']}", headers=live.agency("issuer")
     )
@@ -412,14 +401,14 @@ def test_wallet_endpoint_refuses_garbage_offers(live: LiveService) -> None:
     wallets = live.service.wallets
     assert wallets is not None
     wallet = wallets.create(PIN)
-    _problem(_accept(live, wallet.id, "not an offer"), 400, "malformed")
-    _problem(_accept(live, wallet.id, '{"credential_issuer": "http://x.example"}'), 403,
+    problem(_accept(live, wallet.id, "not an offer"), 400, "malformed")
+    problem(_accept(live, wallet.id, '{"credential_issuer": "http://x.example"}'), 403,
              "insecure_transport")  # fmt: skip
     answer = live.client.post(
-        "/wallet/v1/offers", json={"offer": "x", "pin": "1"}, headers=_basic(wallet.id)
+        "/wallet/v1/offers", json={"offer": "x", "pin": "1"}, headers=basic(wallet.id, PIN)
     )
-    _problem(answer, 400, "malformed")
-    _problem(live.client.post("/wallet/v1/offers", json={"offer": "x"}), 401, "unauthorized")
+    problem(answer, 400, "malformed")
+    problem(live.client.post("/wallet/v1/offers", json={"offer": "x"}), 401, "unauthorized")
     assert wallets.credentials(wallet.id, PIN) == []
 
 
@@ -487,22 +476,22 @@ def test_vc_jwt_profile_binds_the_holder_did_and_uses_bitstring_lists(live: Live
     answer = live.client.post(
         "/issuer/v1/status/reinstate", json={"offer_id": offer_id}, headers=agency
     )
-    _problem(answer, 409, "conflict")
+    problem(answer, 409, "conflict")
 
 
 def test_status_endpoints_refuse_unknown_things(live: LiveService) -> None:
     """Unknown lists and offers are 404; an agency call without its token is 401."""
-    _problem(live.client.get("/status/0123456789abcdef/status"), 404, "not_found")
-    _problem(live.client.get("/status/nothex/status"), 404, "not_found")
+    problem(live.client.get("/status/0123456789abcdef/status"), 404, "not_found")
+    problem(live.client.get("/status/nothex/status"), 404, "not_found")
     agency = live.agency("issuer")
     unknown = {"offer_id": "0" * 24}
-    _problem(live.client.post("/issuer/v1/status/revoke", json=unknown, headers=agency), 404,
+    problem(live.client.post("/issuer/v1/status/revoke", json=unknown, headers=agency), 404,
              "not_found")  # fmt: skip
-    _problem(live.client.post("/issuer/v1/status/revoke", json=unknown), 401, "unauthorized")
+    problem(live.client.post("/issuer/v1/status/revoke", json=unknown), 401, "unauthorized")
     both = {"offer_id": "0" * 24, "status": {}}
-    _problem(live.client.post("/issuer/v1/status/revoke", json=both, headers=agency), 400,
+    problem(live.client.post("/issuer/v1/status/revoke", json=both, headers=agency), 400,
              "malformed")  # fmt: skip
-    _problem(live.client.get("/issuer/v1/offers/" + "0" * 24, headers=agency), 404, "not_found")
+    problem(live.client.get("/issuer/v1/offers/" + "0" * 24, headers=agency), 404, "not_found")
 
 
 # -- offers: agency input -------------------------------------------------------------------------
@@ -529,15 +518,15 @@ def test_offer_requests_are_checked(
 ) -> None:
     """The agency learns at once that an offer could never be issued."""
     answer = live.client.post("/issuer/v1/offers", json=body, headers=live.agency("issuer"))
-    _problem(answer, status, code)
+    problem(answer, status, code)
 
 
 def test_offers_need_the_issuer_token(live: LiveService) -> None:
     """No token or a verifier's token: 401."""
     body = {"credential_configuration_id": "IncomeCredential", "subject": {}}
-    _problem(live.client.post("/issuer/v1/offers", json=body), 401, "unauthorized")
+    problem(live.client.post("/issuer/v1/offers", json=body), 401, "unauthorized")
     wrong = {"authorization": "Bearer not-the-token"}
-    _problem(live.client.post("/issuer/v1/offers", json=body, headers=wrong), 401, "unauthorized")
+    problem(live.client.post("/issuer/v1/offers", json=body, headers=wrong), 401, "unauthorized")
 
 
 # -- token endpoint -------------------------------------------------------------------------------
@@ -772,7 +761,7 @@ def test_flow_on_postgresql(start_service: Callable[..., LiveService], pg_schema
         answer = service.client.post(
             "/wallet/v1/offers",
             json={"offer": created["offer_uri"], "tx_code": created["tx_code"]},
-            headers=_basic(wallet.id),
+            headers=basic(wallet.id, PIN),
         )
         assert answer.status_code == 200, answer.text
         _oauth(_token_request(service, _code(created), created["tx_code"]), 400, "invalid_grant")

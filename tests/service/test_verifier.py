@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from live_service import LiveService, problem
+from live_service import LiveService, basic, problem
 
 from seoul_vc import Issuer, PrivateKey
 from seoul_vc._tables import open_table_store
@@ -45,11 +45,6 @@ def _citizen(live: LiveService) -> CitizenWallet:
         )
     )
     return wallet
-
-
-def _basic(wallet: CitizenWallet, pin: str = PIN) -> dict[str, str]:
-    token = base64.b64encode(f"{wallet.id}:{pin}".encode()).decode()
-    return {"authorization": f"Basic {token}"}
 
 
 def _create(live: LiveService, **body: Any) -> dict[str, Any]:
@@ -121,7 +116,7 @@ def _flow(live: LiveService) -> None:
     response = live.client.post(
         "/wallet/v1/presentations",
         json={"authorization_request": created["authorization_request"]},
-        headers=_basic(wallet),
+        headers=basic(wallet.id, PIN),
     )
     assert response.status_code == 200, response.text
     answer = response.json()
@@ -170,7 +165,7 @@ def test_citizen_consents_to_fewer_claims(live_service: LiveService) -> None:
             "authorization_request": created["authorization_request"],
             "claims": {"residency": ["ageOver19"]},
         },
-        headers=_basic(wallet),
+        headers=basic(wallet.id, PIN),
     )
     assert response.status_code == 200, response.text
     assert _result(live, created["request_id"])["claims"] == {"residency": {"ageOver19": True}}
@@ -194,7 +189,7 @@ def test_dcql_query_in_the_body(live_service: LiveService) -> None:
     response = live.client.post(
         "/wallet/v1/presentations",
         json={"authorization_request": created["authorization_request"]},
-        headers=_basic(wallet),
+        headers=basic(wallet.id, PIN),
     )
     assert response.json()["accepted"] is True
     assert _result(live, created["request_id"])["claims"] == {
@@ -408,7 +403,7 @@ def test_wrong_pin_fetches_nothing(live_service: LiveService) -> None:
     response = live.client.post(
         "/wallet/v1/presentations",
         json={"authorization_request": created["authorization_request"]},
-        headers=_basic(wallet, "000000"),
+        headers=basic(wallet.id, "000000"),
     )
     assert response.json()["code"] == "unlock_failed"
     assert _result(live, created["request_id"])["status"] == "pending"
@@ -437,7 +432,9 @@ def test_wallet_refuses_requests_not_by_reference(
     live = live_service
     wallet = _citizen(live)
     response = live.client.post(
-        "/wallet/v1/presentations", json={"authorization_request": url}, headers=_basic(wallet)
+        "/wallet/v1/presentations",
+        json={"authorization_request": url},
+        headers=basic(wallet.id, PIN),
     )
     problem(response, 400, code)
 
@@ -451,7 +448,9 @@ def test_wallet_refuses_an_object_of_another_client_id(live_service: LiveService
         "client_id=decentralized_identifier", "client_id=decentralized_identifier%3Adid%3Akey%3Az"
     )
     response = live.client.post(
-        "/wallet/v1/presentations", json={"authorization_request": url}, headers=_basic(wallet)
+        "/wallet/v1/presentations",
+        json={"authorization_request": url},
+        headers=basic(wallet.id, PIN),
     )
     problem(response, 422, "did_mismatch")
     assert _result(live, created["request_id"])["status"] == "pending"

@@ -21,7 +21,14 @@ from typing import Any
 
 import httpx
 import pytest
-from live_service import LiveService, basic, problem
+from live_service import (
+    LiveService,
+    basic,
+    create_wallet,
+    problem,
+    receive_residency,
+    residency_credential,
+)
 
 from https_server import ServerState
 from seoul_vc import Issuer, PrivateKey, Verifier
@@ -40,35 +47,6 @@ WRONG = "000000"
 RESIDENCY = credential_type("ResidencyCredential")
 ASKED = (("address", "district"), ("ageOver19",), ("name",), ("birthDate",))
 API = "/wallet/v1"
-
-
-def _create(live: LiveService, pin: str = PIN) -> str:
-    response = live.client.post(f"{API}/wallets", json={"pin": pin})
-    assert response.status_code == 201, response.text
-    return str(response.json()["wallet_id"])
-
-
-def _credential(live: LiveService, wallet_id: str) -> str:
-    """A residency credential from the service's own (trusted) issuer, bound to the wallet."""
-    service = live.service
-    assert service.config.issuer is not None
-    assert service.wallets is not None
-    issuer = Issuer(service.config.issuer.key, did=service.did, kid=service.kid("issuer-1"))
-    return issuer.issue(
-        "ResidencyCredential",
-        example_subject("residency"),
-        holder=service.wallets.holder_public_key(wallet_id),
-    )
-
-
-def _receive(live: LiveService, wallet_id: str) -> str:
-    response = live.client.post(
-        f"{API}/credentials",
-        json={"credential": _credential(live, wallet_id)},
-        headers=basic(wallet_id, PIN),
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 class Agency:
@@ -143,7 +121,7 @@ def _citizen_flow(live: LiveService) -> None:
     assert created.json()["holder_did"] == did_of(holder)
     assert created.json()["holder_jwk"] == holder.to_jwk()
 
-    credential_id = _receive(live, wallet_id)
+    credential_id = receive_residency(live, wallet_id, PIN)
     listed = client.get(f"{API}/credentials", headers=basic(wallet_id, PIN))
     assert listed.status_code == 200
     (held,) = listed.json()["credentials"]
@@ -222,8 +200,8 @@ def test_withdrawn_consent_is_refused_and_deleted_credential_gone(
 ) -> None:
     """Withdraw answers the ledger index; a later view is consent_withdrawn; delete is 204."""
     live = live_service
-    wallet_id = _create(live)
-    credential_id = _receive(live, wallet_id)
+    wallet_id = create_wallet(live, PIN)
+    credential_id = receive_residency(live, wallet_id, PIN)
     agency = Agency(live)
     consent_id = _grant(live, wallet_id, agency)["consent_id"]
     withdrawn = live.client.delete(f"{API}/consents/{consent_id}", headers=basic(wallet_id, PIN))
@@ -254,8 +232,8 @@ def test_views_refused_for_other_verifier_replay_expiry_and_unknown_consent(
 ) -> None:
     """wrong_verifier 403, nonce_replayed 409, consent_expired 409, unknown_consent 409."""
     live = live_service
-    wallet_id = _create(live)
-    _receive(live, wallet_id)
+    wallet_id = create_wallet(live, PIN)
+    receive_residency(live, wallet_id, PIN)
     agency = Agency(live)
     consent_id = _grant(live, wallet_id, agency, max_views=5)["consent_id"]
     problem(Agency(live).view(consent_id, wallet_id), 403, "wrong_verifier")
@@ -280,8 +258,8 @@ def test_views_never_fetch_the_did_web_of_a_verifier_the_consent_does_not_name(
     host) is refused before the service fetches that host's DID document.
     """
     live = live_service
-    wallet_id = _create(live)
-    _receive(live, wallet_id)
+    wallet_id = create_wallet(live, PIN)
+    receive_residency(live, wallet_id, PIN)
     consent_id = _grant(live, wallet_id, Agency(live))["consent_id"]
     stranger = server.did("agency")
     query = CredentialQuery(id="residency", vct_values=(RESIDENCY.vct,), claims=ASKED)
@@ -340,7 +318,7 @@ def test_wrong_pin_is_401_with_basic_challenge_then_waits_then_locks(
 ) -> None:
     """unlock_failed 401 twice, then wallet_locked 409 with Retry-After, later locked for good."""
     live = live_service
-    wallet_id = _create(live)
+    wallet_id = create_wallet(live, PIN)
     for _ in range(2):
         refused = live.client.get(f"{API}/credentials", headers=basic(wallet_id, WRONG))
         body = problem(refused, 401, "unlock_failed")
@@ -368,7 +346,7 @@ def test_wrong_pin_is_401_with_basic_challenge_then_waits_then_locks(
 def test_unknown_wallet_id_answers_exactly_like_a_wrong_pin(live_service: LiveService) -> None:
     """Same status, body and challenge, the same waits: a guesser cannot tell ids that exist."""
     live = live_service
-    real = _create(live)
+    real = create_wallet(live, PIN)
     unknown = secrets.token_urlsafe(12)
     for step in range(3):
         answers = [
@@ -395,7 +373,7 @@ def test_unknown_wallet_id_answers_exactly_like_a_wrong_pin(live_service: LiveSe
 def test_client_is_rate_limited_after_its_pin_failure_budget(live_service: LiveService) -> None:
     """A client spraying PINs over many wallet ids is stopped with 429 and Retry-After."""
     live = live_service
-    wallet_id = _create(live)
+    wallet_id = create_wallet(live, PIN)
     budget = 20  # Service.pin_limiter
     for _ in range(budget):
         guess = live.client.get(
@@ -431,7 +409,9 @@ def test_concurrent_wrong_pins_cannot_outrun_the_client_limit(live_service: Live
     assert codes.count("rate_limited") >= burst - budget, codes
     # Every try ended: the budget is spent (failures), nothing is still held.
     problem(
-        live.client.get(f"{API}/history", headers=basic(_create(live), PIN)), 429, "rate_limited"
+        live.client.get(f"{API}/history", headers=basic(create_wallet(live, PIN), PIN)),
+        429,
+        "rate_limited",
     )
 
 
@@ -439,7 +419,7 @@ def test_wallet_creation_is_limited_per_client(live_service: LiveService) -> Non
     """Past CREATIONS_PER_CLIENT wallets in the window, a client gets 429."""
     live = live_service
     for _ in range(_auth.CREATIONS_PER_CLIENT):
-        _create(live)
+        create_wallet(live, PIN)
     refused = live.client.post(f"{API}/wallets", json={"pin": PIN})
     problem(refused, 429, "rate_limited")
     assert int(refused.headers["retry-after"]) > 0
@@ -448,8 +428,8 @@ def test_wallet_creation_is_limited_per_client(live_service: LiveService) -> Non
 def test_pin_change_and_backup_export(live_service: LiveService) -> None:
     """PUT /pin replaces the PIN; the backup restores (in the library) with the credential."""
     live = live_service
-    wallet_id = _create(live)
-    credential_id = _receive(live, wallet_id)
+    wallet_id = create_wallet(live, PIN)
+    credential_id = receive_residency(live, wallet_id, PIN)
     new_pin = "5821:93"  # a PIN may hold a colon: Basic splits at the first one
     changed = live.client.put(
         f"{API}/pin", json={"new_pin": new_pin}, headers=basic(wallet_id, PIN)
@@ -477,8 +457,8 @@ def test_pin_change_and_backup_export(live_service: LiveService) -> None:
 def test_receive_refuses_a_credential_bound_to_another_wallet(live_service: LiveService) -> None:
     """The library's holder-binding check: 400 bad_argument; an untrusted issuer is 403."""
     live = live_service
-    mine, other = _create(live), _create(live)
-    foreign = _credential(live, other)
+    mine, other = create_wallet(live, PIN), create_wallet(live, PIN)
+    foreign = residency_credential(live, other)
     refused = live.client.post(
         f"{API}/credentials", json={"credential": foreign}, headers=basic(mine, PIN)
     )
@@ -508,7 +488,7 @@ def test_pin_never_appears_in_logs(
     live = live_service
     pin, wrong = "918273", "564738"
     with caplog.at_level(logging.DEBUG):
-        wallet_id = _create(live, pin)
+        wallet_id = create_wallet(live, pin)
         live.client.get(f"{API}/credentials", headers=basic(wallet_id, pin))
         live.client.get(f"{API}/credentials", headers=basic(wallet_id, wrong))
         live.client.post(
@@ -565,7 +545,7 @@ def test_malformed_inputs_are_problems_never_500(
 ) -> None:
     """Each malformed request is a typed problem with its stable code."""
     live = live_service
-    wallet_id = _create(live)
+    wallet_id = create_wallet(live, PIN)
     auth = basic(wallet_id, PIN)
     agency = Agency(live)
     grant = {"request": agency.request()[0], "max_views": 1, "expires_at": 2**37}

@@ -20,10 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
-from live_service import LiveService, basic, problem
+from live_service import LiveService, basic, create_wallet, problem, receive_residency
 
-from seoul_vc import Issuer
-from seoul_vc.credentials.schemas import example_subject
 from seoul_vc.service import _auth
 from seoul_vc.service.routes import wallet as wallet_routes
 from seoul_vc.wallet import CitizenWallet, WalletService
@@ -33,30 +31,6 @@ RESTORE = f"{API}/wallets/restore"
 PIN = "739164"
 NEW_PIN = "246810"
 PASSPHRASE = "correct horse battery staple"
-
-
-def _create(live: LiveService) -> str:
-    response = live.client.post(f"{API}/wallets", json={"pin": PIN})
-    assert response.status_code == 201, response.text
-    return str(response.json()["wallet_id"])
-
-
-def _receive(live: LiveService, wallet_id: str) -> str:
-    """Receive a residency credential from the service's own issuer; return its id."""
-    service = live.service
-    assert service.config.issuer is not None
-    assert service.wallets is not None
-    issuer = Issuer(service.config.issuer.key, did=service.did, kid=service.kid("issuer-1"))
-    token = issuer.issue(
-        "ResidencyCredential",
-        example_subject("residency"),
-        holder=service.wallets.holder_public_key(wallet_id),
-    )
-    response = live.client.post(
-        f"{API}/credentials", json={"credential": token}, headers=basic(wallet_id, PIN)
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 def _export(live: LiveService, wallet_id: str) -> str:
@@ -84,8 +58,8 @@ def _with_kdf(token: str, **kdf: int) -> str:
 @pytest.fixture
 def exported(live_service: LiveService) -> tuple[str, str, str]:
     """A wallet with one credential and its backup: (wallet id, credential id, backup)."""
-    wallet_id = _create(live_service)
-    credential_id = _receive(live_service, wallet_id)
+    wallet_id = create_wallet(live_service, PIN)
+    credential_id = receive_residency(live_service, wallet_id, PIN)
     return wallet_id, credential_id, _export(live_service, wallet_id)
 
 
@@ -198,7 +172,7 @@ def test_malformed_restore_bodies_are_problems_that_use_no_quota(
             response = live.client.post(RESTORE, content=content, headers=headers)
         problem(response, status, code)
     # More malformed restores than the quota, and a wallet can still be created.
-    _create(live)
+    create_wallet(live, PIN)
 
 
 def test_restores_count_against_the_client_creation_quota(
@@ -210,7 +184,7 @@ def test_restores_count_against_the_client_creation_quota(
     problem(_restore(live, backup, passphrase="not the passphrase"), 403, "unlock_failed")
     assert _restore(live, backup).status_code == 201
     for _ in range(_auth.CREATIONS_PER_CLIENT - 3):
-        _create(live)
+        create_wallet(live, PIN)
     refused = _restore(live, backup)
     problem(refused, 429, "rate_limited")
     assert int(refused.headers["retry-after"]) > 0
