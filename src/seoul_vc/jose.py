@@ -163,12 +163,11 @@ def parse_compact(
         )
     header_b64, payload_b64, signature_b64 = parts
     # Headers repeat (one per issuer key and format), so their checked parse is kept.
-    items = _checked_header(
+    items, nested = _checked_header(
         header_b64, limits.max_token_bytes, limits.max_json_depth, understood_crit
     )
-    header = dict(items)
-    if not all(type(value) in _SCALARS for _, value in items):
-        header = copy.deepcopy(header)  # nested values are never shared with the cache
+    # A fresh dict per caller; nested values (rare: crit, x5c) are never shared with the cache.
+    header = copy.deepcopy(dict(items)) if nested else dict(items)
     payload = b64url_decode(payload_b64, what="JWS payload")
     signature = b64url_decode(signature_b64, what="JWS signature")
     return CompactJWS(
@@ -179,16 +178,14 @@ def parse_compact(
     )
 
 
-_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
-
-
 @functools.lru_cache(maxsize=256)
 def _checked_header(
     header_b64: str, max_bytes: int, max_depth: int, understood_crit: frozenset[str]
-) -> tuple[tuple[str, JSONValue], ...]:
-    """Decode and check a protected header (steps 2-4 above), as ``(name, value)`` pairs.
+) -> tuple[tuple[tuple[str, JSONValue], ...], bool]:
+    """Decode and check a protected header (steps 2-4 above): its pairs, and if any nests.
 
-    A pure function of its arguments; errors are raised, never kept.
+    Returns ``(name, value)`` pairs and whether any value is an array or object. A pure
+    function of its arguments; errors are raised, never kept.
     """
     header = _json.loads_object(
         b64url_decode(header_b64, what="JWS header"),
@@ -212,7 +209,7 @@ def _checked_header(
         raise MalformedInputError(Code.MALFORMED, "kid must be a string")
     if "typ" in header and not isinstance(header["typ"], str):
         raise MalformedInputError(Code.MALFORMED, "typ must be a string")
-    return tuple(header.items())
+    return tuple(header.items()), any(isinstance(v, dict | list) for v in header.values())
 
 
 def _check_crit(header: JSONObject, understood: frozenset[str]) -> None:

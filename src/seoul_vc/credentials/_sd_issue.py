@@ -113,12 +113,6 @@ class _Concealer:
                     if isinstance(child, CONTAINER):
                         _check_names(child)
                     out[name] = child
-                elif below.ends and not below.children:  # a leaf: disclosed as it is
-                    if isinstance(child, CONTAINER):
-                        _check_names(child)
-                    for number in below.ends:
-                        self.used[number] = True
-                    digests.append(self._disclose(name, child))
                 elif below.ends:
                     digests.append(self._disclose(name, self._child(below, child)))
                 else:
