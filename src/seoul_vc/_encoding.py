@@ -24,7 +24,6 @@ from seoul_vc.errors import Code, MalformedInputError
 
 __all__ = [
     "B64URL_FROM_STD",
-    "B64URL_VALUE",
     "b64_hash_decode",
     "b64url_decode",
     "b64url_decode_each",
@@ -48,8 +47,6 @@ _DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
 _STD_TO_B64URL = bytes.maketrans(b"+/", b"-_")
 #: ``bytes.translate`` table from standard base64 to base64url (for encoders working in bulk).
 B64URL_FROM_STD = _STD_TO_B64URL
-#: The 6-bit value of each base64url character.
-B64URL_VALUE = _B64URL_VALUE
 
 
 def b64url_encode(data: bytes) -> str:

@@ -70,8 +70,8 @@ def _value_json(value: JSONValue) -> str:
     return _json.dumps_text(value)
 
 
-def encode_disclosure(salt: str, name: str | None, value: JSONValue) -> tuple[str, bytes]:
-    """Return ``(encoded, SHA-256 of encoded)`` of ``[salt, name, value]`` (RFC 9901 §4.2).
+def encode_disclosure(salt: str, name: str | None, value: JSONValue) -> tuple[str, str]:
+    """Return ``(encoded, digest)`` of the disclosure ``[salt, name, value]`` (RFC 9901 §4.2).
 
     The array is written as _json.dumps writes it (compact, non-ASCII kept), piece by piece.
 
@@ -86,8 +86,8 @@ def encode_disclosure(salt: str, name: str | None, value: JSONValue) -> tuple[st
         raw = array.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate has no UTF-8 form
         raise MalformedInputError(Code.MALFORMED, "value cannot be written as JSON") from exc
-    encoded = binascii.b2a_base64(raw, newline=False).translate(B64URL_FROM_STD).rstrip(b"=")
-    return encoded.decode("ascii"), hashlib.sha256(encoded).digest()
+    encoded = b64url_encode(raw)
+    return encoded, digest_text(encoded)
 
 
 def _b64_digests(raws: Sequence[bytes]) -> list[str]:
@@ -206,7 +206,7 @@ class Disclosure:
             )
         salt = salt if salt is not None else RANDOM.salt()
         encoded, digest = encode_disclosure(salt, name, value)
-        return new_disclosure(cls, encoded, salt, name, value, b64url_encode(digest))
+        return new_disclosure(cls, encoded, salt, name, value, digest)
 
     @classmethod
     def decode(cls, encoded: str, *, limits: Limits = DEFAULT_LIMITS) -> Disclosure:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 
-from seoul_vc._encoding import b64url_encode
 from seoul_vc._json import JSONValue
 from seoul_vc.credentials._sd_format import (
     CONTAINER,
@@ -81,7 +80,7 @@ class _Concealer:
     def _disclose(self, name: str | None, value: JSONValue) -> str:
         encoded, digest = encode_disclosure(RANDOM.salt(), name, value)
         self.encoded.append(encoded)
-        return b64url_encode(digest)
+        return digest
 
     def _decoys(self) -> list[str]:
         # RFC 9901 §4.2.5: the digest of a random value, indistinguishable from a real one.
