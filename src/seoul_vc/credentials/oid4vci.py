@@ -4,37 +4,19 @@ The protocol pieces both sides need; the issuer's state lives in :mod:`seoul_vc.
 the wallet's client in :mod:`seoul_vc.wallet.oid4vci`. Sections are those of OpenID4VCI 1.0
 (final, 2025):
 
-* **Credential Offer** (§4.1): :class:`CredentialOffer` with the pre-authorized code grant
-  ``urn:ietf:params:oauth:grant-type:pre-authorized_code`` (``pre-authorized_code``,
-  optional ``tx_code`` object: ``input_mode``, ``length``, ``description`` of at most 300
-  characters), sent by value as ``openid-credential-offer://?credential_offer=<JSON>``
-  (§4.1.2) or by reference with ``credential_offer_uri`` (§4.1.3, an ``https`` URL).
-  Unrecognised members are ignored (§4.1.1); only the pre-authorized code grant is read.
-* **Credential Issuer Metadata** (§12.2) at ``/.well-known/openid-credential-issuer``
-  inserted between host and path (§12.2.2); its ``credential_issuer`` must equal the
-  identifier it was fetched for, by simple string comparison, or it is not used (§12.2.4,
-  ``issuer_mismatch``). **Authorization Server Metadata** (RFC 8414 §3, with OpenID4VCI
-  §12.3 ``pre-authorized_grant_anonymous_access_supported``), whose ``issuer`` must be
-  identical too (RFC 8414 §3.3).
-* **Credential configurations** (§12.2.4, Appendix A.3): ``dc+sd-jwt`` with ``vct``, and
-  the Seoul profile ``vc+jwt`` (``<Type>_vc+jwt``; see :func:`seoul_configurations`), both
-  bound to a ``jwk`` proven by a ``jwt`` key proof.
-* **Key proofs** (Appendix F.1, checked as F.4 lists): :func:`format_key_proof` and
-  :func:`check_key_proof`. The proof is a JWT typed ``openid4vci-proof+jwt`` whose ``jwk``
-  header is the key the credential will be bound to, with ``aud`` the Credential Issuer
-  Identifier, ``iat`` and ``nonce`` the server's ``c_nonce``. ``kid``, ``x5c``, ``jku``,
-  ``x5u``, ``trust_chain`` and ``key_attestation`` are refused (we bind to ``jwk`` only),
-  as are ``alg: none``/HMAC, a ``jwk`` with private members, weak or unsupported keys, and
-  an ``iat`` older than ``Limits.kb_jwt_max_age`` or in the future beyond
-  ``Limits.clock_skew``. Every refusal is ``invalid_proof`` with ``details["reason"]``;
-  whether the ``c_nonce`` is one the issuer gave out is the issuer's check
-  (``invalid_nonce``).
-* **Errors**: :func:`oauth_error` names the RFC 6749 §5.2 / RFC 6750 §3.1 / OpenID4VCI
-  §8.3.1.2 ``error`` of a library code; :func:`code_of_oauth_error` reads one back.
+* **Credential Offer** (§4.1), by value or by reference, pre-authorized code grant only:
+  ``_oid4vci_offer``.
+* **Credential Issuer** and **Authorization Server Metadata** (§12.2-12.3, RFC 8414) and the
+  credential configurations (``dc+sd-jwt``, and the Seoul ``vc+jwt`` profile):
+  ``_oid4vci_metadata``.
+* **Key proofs** (Appendix F.1, checked as F.4 lists), bound to a ``jwk`` only:
+  ``_oid4vci_proofs``.
+* **Errors**, here: :func:`oauth_error` names the RFC 6749 §5.2 / RFC 6750 §3.1 /
+  OpenID4VCI §8.3.1.2 ``error`` of a library code; :func:`code_of_oauth_error` reads one
+  back.
 
-This module is the public face of four: offers live in ``_oid4vci_offer``, metadata and
-configurations in ``_oid4vci_metadata``, key proofs in ``_oid4vci_proofs``, and the errors
-here; every public name is importable from here.
+Each of those modules' docstrings gives its rules in full; every public name is importable
+from here.
 
 Example:
     >>> from seoul_vc.credentials.oid4vci import check_key_proof, format_key_proof

@@ -5,27 +5,19 @@ keys, types and audiences are acceptable and calls the pure pieces here. It is t
 of four modules: the wire format (``_sd_format``), issuance (``_sd_issue``), presentation
 (``_sd_holder``) and, in this module, verification.
 
-* **Disclosures** (§4.2): ``base64url(UTF-8 JSON [salt, name, value])`` for an object
-  property, ``[salt, value]`` for an array element; salts carry 128 bits from the OS CSPRNG
-  (§9.3). The digest is ``base64url(SHA-256(ASCII of the disclosure as sent))`` (§4.2.3):
-  the exact bytes matter, so a disclosure is never re-encoded once made.
-* **Issuance** (§4.2.4-4.2.5): selected properties move into the object's ``_sd`` array
-  (sorted, with decoy digests so the count of hidden claims does not leak), selected array
-  elements become ``{"...": digest}``; nested selections are concealed inside-out, so a
-  disclosed object can itself hold concealed claims. ``_sd_alg`` is ``sha-256``.
-* **Presentation** (§4, §5.3): ``<issuer JWT>~<disclosure>~...~<KB-JWT>`` where the holder
-  keeps only the disclosures asked for (and the ones enclosing them), and the Key Binding
-  JWT (``typ: kb+jwt``) signs ``iat``, ``aud``, ``nonce`` and ``sd_hash``, the digest of the
-  presentation up to and including its last ``~`` (§4.3.1).
+* **Disclosures** (§4.2), the ``~`` form and claim paths: ``_sd_format``.
+* **Issuance** (§4.2.4-4.2.5), claims concealed inside-out with decoy digests:
+  ``_sd_issue``.
+* **Presentation** (§4, §5.3), the disclosures asked for and a KB-JWT: ``_sd_holder``.
 * **Verification** (§7.1 and §7.3) to the letter: every disclosure referenced exactly once,
   no digest twice, no ``_sd``/``...`` claim names, no claim overridden, the right array
   shape for each kind; unreferenced disclosures are refused (the reference implementation
   accepts them), and the KB-JWT's ``typ``, ``iat`` window, ``aud``, ``nonce`` and
-  ``sd_hash`` are all checked.
+  ``sd_hash`` are all checked (here).
 
-Claim paths are tuples as in SD-JWT VC claim paths: a string selects an object member, an
-integer an array element, ``None`` every element of an array. :func:`parse_claim_path`
-reads the CLI spelling ``address.city`` / ``nationalities[0]`` / ``nationalities[]``.
+Each of those modules' docstrings gives its rules in full. :func:`parse_claim_path` reads
+the CLI spelling of a claim path: ``address.city`` / ``nationalities[0]`` /
+``nationalities[]``.
 
 Example:
     >>> from seoul_vc.keys import PrivateKey
