@@ -10,8 +10,9 @@ and its verifier → check the held credentials' status → append ``consent.vie
 consent c by verifier v for nonce hash h), retrying with k+1 when a concurrent view took k
 → only then build the presentations of exactly the consented claims → a view receipt
 against a fresh checkpoint. Each refusal of a verified request is appended as
-``consent.refusal`` and written to the citizen's history; a request refused before it was
-verified is recorded nowhere, since nothing in it can be attributed.
+``consent.refusal`` and written to the citizen's history, up to a bound per consent (see
+:data:`MAX_RECORDED_REFUSALS`); a request refused before it was verified is recorded nowhere,
+since nothing in it can be attributed.
 """
 
 from __future__ import annotations
@@ -41,9 +42,18 @@ from seoul_vc.wallet.consent import ConsentGrant, ViewReceipt, nonce_hash
 from seoul_vc.wallet.present import build_presentation
 from seoul_vc.wallet.request import PresentationRequest, claimed_verifier
 
-__all__ = ["ConsentedPresentation"]
+__all__ = ["MAX_RECORDED_REFUSALS", "MAX_RECORDED_STRANGER_REFUSALS", "ConsentedPresentation"]
 
 _MAX_VIEW_RETRIES: Final = 256
+#: Refusals a consent records (ledger entry and history event); later ones are refused the
+#: same way, unrecorded. Each record is a ledger entry that lasts forever, so no stream of
+#: requests may add them without bound.
+MAX_RECORDED_REFUSALS: Final = 256
+#: Once a consent has this many refusals recorded, those of other verifiers than the
+#: consent's are no longer recorded. Consent ids are public on the ledger and anyone can sign
+#: a request with a did:key, so strangers may fill only these first places, never the rest,
+#: which stay for the consent's own verifier (an exhausted or expired budget, a replay).
+MAX_RECORDED_STRANGER_REFUSALS: Final = 32
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,6 +200,15 @@ class _WalletViews(_WalletConsents, _WalletCredentials):
         hashed: str,
         code: Code,
     ) -> None:
+        state = self.ledger.state("consent", f"c/{grant.consent_id}")
+        recorded = state.get("refusals") if isinstance(state, dict) else None
+        bound = (
+            MAX_RECORDED_REFUSALS
+            if req.verifier == grant.verifier
+            else MAX_RECORDED_STRANGER_REFUSALS
+        )
+        if isinstance(recorded, int) and recorded >= bound:
+            return  # refused all the same, unrecorded (see MAX_RECORDED_REFUSALS)
         body: JSONObject = {
             "consent": grant.consent_id,
             "verifier": req.verifier,

@@ -62,13 +62,20 @@ from seoul_vc.keys import KeyAlgorithm, PrivateKey, PublicKey
 from seoul_vc.wallet._backup import _BACKUP_VERSION, _backup_contents
 from seoul_vc.wallet._credentials import HeldCredential
 from seoul_vc.wallet._pin import MAX_PIN_FAILURES, PIN_DELAYS, check_not_locked
-from seoul_vc.wallet._views import ConsentedPresentation, _WalletViews
+from seoul_vc.wallet._views import (
+    MAX_RECORDED_REFUSALS,
+    MAX_RECORDED_STRANGER_REFUSALS,
+    ConsentedPresentation,
+    _WalletViews,
+)
 from seoul_vc.wallet.consent import ConsentGrant, new_id
 from seoul_vc.wallet.history import GENESIS_HEAD, LEDGER_TYPE_OF, HistoryEvent, chain_next
 from seoul_vc.wallet.vault import DataKey, check_pin_text, hash_pin, open_backup, seal_backup
 
 __all__ = [
     "MAX_PIN_FAILURES",
+    "MAX_RECORDED_REFUSALS",
+    "MAX_RECORDED_STRANGER_REFUSALS",
     "PIN_DELAYS",
     "CitizenWallet",
     "ConsentedPresentation",

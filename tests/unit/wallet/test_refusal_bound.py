@@ -1,0 +1,75 @@
+"""A consent records a bounded number of refusals, and strangers only the first few of them.
+
+Consent ids are public on the ledger and anyone can sign a request with a fresh did:key, so
+without a bound every such request would add a ledger entry for good. Past the bounds the
+request is refused exactly as before, just not recorded. The bounds are lowered here so the
+test stays small; the logic is the same at the real figures. Runs on SQLite and PostgreSQL
+(``world``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from wallet_world import PIN, World
+
+from seoul_vc import Code, PrivateKey, SeoulVCError
+from seoul_vc.wallet import _views
+from seoul_vc.wallet import wallet as wallet_module
+from seoul_vc.wallet.wallet import CitizenWallet
+
+STRANGERS = 3
+ALL = 5
+
+
+@pytest.fixture(autouse=True)
+def small_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounds of 3 (strangers) and 5 (everyone)."""
+    monkeypatch.setattr(_views, "MAX_RECORDED_STRANGER_REFUSALS", STRANGERS)
+    monkeypatch.setattr(_views, "MAX_RECORDED_REFUSALS", ALL)
+
+
+def _refused(world: World, wallet: CitizenWallet, consent: str, key: PrivateKey | None) -> Code:
+    token, _ = world.request(key=key)
+    with pytest.raises(SeoulVCError) as caught:
+        world.service.view(wallet.id, consent, token)
+    return caught.value.code
+
+
+def _recorded(world: World, wallet: CitizenWallet, consent: str) -> tuple[int, int]:
+    """Refusals on the ledger and in the citizen's history."""
+    state = world.ledger.state("consent", f"c/{consent}")
+    assert isinstance(state, dict)
+    history = [e for e in wallet.history(PIN) if e.kind == "refusal"]
+    return state["refusals"], len(history)
+
+
+def test_the_real_bounds_leave_the_consents_verifier_most_places() -> None:
+    """Strangers may fill an eighth of the places; the module exports both bounds."""
+    assert wallet_module.MAX_RECORDED_STRANGER_REFUSALS * 8 == wallet_module.MAX_RECORDED_REFUSALS
+
+
+def test_strangers_fill_only_their_places(world: World) -> None:
+    """Ten did:key strangers are all refused wrong_verifier; only the first three are recorded."""
+    wallet, _ = world.citizen()
+    consent = world.grant(wallet)
+    codes = [_refused(world, wallet, consent, PrivateKey.generate()) for _ in range(10)]
+    assert codes == [Code.WRONG_VERIFIER] * 10
+    assert _recorded(world, wallet, consent) == (STRANGERS, STRANGERS)
+
+
+def test_the_consents_verifier_is_recorded_after_strangers_up_to_the_bound(
+    world: World,
+) -> None:
+    """After the strangers' places, the agency's own refusals fill the rest, then stop."""
+    wallet, _ = world.citizen()
+    consent = world.grant(wallet, max_views=1)
+    for _ in range(STRANGERS + 2):
+        _refused(world, wallet, consent, PrivateKey.generate())
+    token, _ = world.request()
+    world.service.view(wallet.id, consent, token)  # the one view of the budget
+    codes = [_refused(world, wallet, consent, None) for _ in range(4)]
+    assert codes == [Code.CONSENT_EXHAUSTED] * 4
+    assert _recorded(world, wallet, consent) == (ALL, ALL)
+    # A stranger is still refused, and still not recorded.
+    assert _refused(world, wallet, consent, PrivateKey.generate()) == Code.WRONG_VERIFIER
+    assert _recorded(world, wallet, consent) == (ALL, ALL)
