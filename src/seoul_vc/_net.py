@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
-from typing import Final, TypeVar
+from typing import Final, Self, TypeVar
 
 import httpcore
 import httpx
@@ -425,7 +425,29 @@ class Answer:
     media_type: str
 
 
-class GuardedFetcher:
+class Closing:
+    """``with`` support for a holder of pooled connections: leaving the block calls ``close``.
+
+    Subclasses define :meth:`close`; :class:`GuardedFetcher` and the resolvers built on one
+    share this rather than each repeating the context-manager methods.
+    """
+
+    def close(self) -> None:
+        """Release what the object holds; subclasses say what and extend this."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class GuardedFetcher(Closing):
     """HTTPS GETs and POSTs that refuse private addresses, insecure transport, big bodies.
 
     Thread-safe; keeps a small pool of keep-alive connections, so close it (or use it as a
@@ -604,17 +626,6 @@ class GuardedFetcher:
     def close(self) -> None:
         """Close pooled connections; later :meth:`get` calls fail with ``bad_argument``."""
         self._client.close()
-
-    def __enter__(self) -> GuardedFetcher:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _read_body(response: httpx.Response, limit: int, what: str) -> bytes:

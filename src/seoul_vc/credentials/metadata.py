@@ -63,13 +63,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Final
 from urllib.parse import unquote_to_bytes
 
 from seoul_vc._encoding import parse_decimal
 from seoul_vc._json import JSONObject, JSONValue, loads_object
-from seoul_vc._net import GuardedFetcher
+from seoul_vc._net import Closing, GuardedFetcher
 from seoul_vc.clock import Clock, SystemClock
 from seoul_vc.errors import (
     Code,
@@ -373,7 +372,7 @@ def issuer_metadata_document(issuer_url: str, keys: Mapping[str, PublicKey]) -> 
 # -- the resolver ------------------------------------------------------------------------------
 
 
-class IssuerMetadataResolver:
+class IssuerMetadataResolver(Closing):
     """Finds SD-JWT VC issuer keys in JWT VC Issuer Metadata over guarded HTTPS, with a cache.
 
     Pass it to ``Verifier(issuer_metadata=...)``; it is also a plain ``(iss, kid) -> key``
@@ -516,14 +515,3 @@ class IssuerMetadataResolver:
     def close(self) -> None:
         """Close pooled connections; later lookups fail with ``bad_argument``."""
         self._fetcher.close()
-
-    def __enter__(self) -> IssuerMetadataResolver:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

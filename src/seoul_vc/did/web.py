@@ -44,13 +44,12 @@ from __future__ import annotations
 
 import re
 import ssl
-from types import TracebackType
 from typing import TYPE_CHECKING, Final
 from urllib.parse import unquote_to_bytes
 
 from seoul_vc._encoding import parse_decimal
 from seoul_vc._json import loads_object
-from seoul_vc._net import GuardedBackend, GuardedFetcher, check_public_address
+from seoul_vc._net import Closing, GuardedBackend, GuardedFetcher, check_public_address
 from seoul_vc.did.document import parse_did_document
 from seoul_vc.did.syntax import DID, parse_did
 from seoul_vc.errors import Code, ConfigurationError, MalformedInputError
@@ -162,7 +161,7 @@ def _url(did: DID) -> str:
 _ACCEPT: Final = "application/did+json, application/json;q=0.9"
 
 
-class WebResolver:
+class WebResolver(Closing):
     """Resolves did:web DIDs over HTTPS, refusing private addresses and insecure transport.
 
     Thread-safe; keeps a small pool of keep-alive connections, so close it (or use it as a
@@ -248,14 +247,3 @@ class WebResolver:
     def close(self) -> None:
         """Close pooled connections; later :meth:`resolve` calls fail with ``bad_argument``."""
         self._fetcher.close()
-
-    def __enter__(self) -> WebResolver:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
