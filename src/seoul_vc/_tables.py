@@ -40,9 +40,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Final, Protocol
 
-from seoul_vc.errors import Code, ConfigurationError, StorageError, UnavailableError
+from seoul_vc.errors import (
+    Code,
+    ConfigurationError,
+    NotFoundError,
+    StorageError,
+    UnavailableError,
+)
 
-__all__ = ["TableStore", "Tx", "open_table_store"]
+__all__ = ["TableStore", "Tx", "one_row", "open_table_store"]
 
 _SCHEMA_RE: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -57,6 +63,20 @@ class Tx(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each row."""
         ...
+
+
+def one_row(
+    tx: Tx, sql: str, params: Sequence[Any], missing: str, **details: str | int
+) -> tuple[Any, ...]:
+    """The first row ``sql`` selects; ``not_found`` saying ``missing`` when there is none.
+
+    Raises:
+        NotFoundError: ``not_found`` with ``missing`` as its message and ``details``.
+    """
+    rows = tx.execute(sql, params)
+    if not rows:
+        raise NotFoundError(Code.NOT_FOUND, missing, **details)
+    return rows[0]
 
 
 class TableStore(Protocol):

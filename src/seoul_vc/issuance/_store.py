@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from seoul_vc import _json
 from seoul_vc._encoding import b64url_decode, b64url_encode
 from seoul_vc._json import JSONObject
-from seoul_vc._tables import TableStore, Tx, open_table_store
+from seoul_vc._tables import TableStore, Tx, one_row, open_table_store
 from seoul_vc.clock import Clock
 from seoul_vc.credentials.issuer import Issuer
 from seoul_vc.credentials.oid4vci import (
@@ -39,7 +39,6 @@ from seoul_vc.credentials.oid4vci import (
 from seoul_vc.errors import (
     Code,
     ConfigurationError,
-    NotFoundError,
     SeoulVCError,
     StorageError,
 )
@@ -176,14 +175,13 @@ class _IssuanceStore:
             NotFoundError: ``not_found`` for an unknown offer id.
         """
         with self._store.read() as tx:
-            rows = tx.execute(
+            configuration_id, state, expires_at, token_expires_at, issued_at, status = one_row(
+                tx,
                 "SELECT configuration_id, state, expires_at, token_expires_at, issued_at, status "
                 "FROM {p}issuance_offers WHERE offer_id = ?",
                 (offer_id,),
+                "no offer with this id",
             )
-        if not rows:
-            raise NotFoundError(Code.NOT_FOUND, "no offer with this id")
-        configuration_id, state, expires_at, token_expires_at, issued_at, status = rows[0]
         now = self._now()
         if (state == "offered" and now >= int(expires_at)) or (
             state == "redeemed" and now >= int(token_expires_at)

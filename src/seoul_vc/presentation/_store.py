@@ -20,7 +20,7 @@ from typing import Final
 
 from seoul_vc import _json
 from seoul_vc._json import JSONObject
-from seoul_vc._tables import TableStore, open_table_store
+from seoul_vc._tables import TableStore, one_row, open_table_store
 from seoul_vc.clock import Clock, SystemClock
 from seoul_vc.credentials import StatusSource, TrustPolicy
 from seoul_vc.credentials.issuer import did_of, kid_of
@@ -122,15 +122,14 @@ class _SessionStore:
         if _REQUEST_ID_RE.fullmatch(request_id) is None:
             raise NotFoundError(Code.NOT_FOUND, "no such presentation request")
         with self._store.read() as tx:
-            rows = tx.execute(
+            r = one_row(
+                tx,
                 "SELECT owner, client_id, nonce, state, query, request_object, expires_at, "
                 "status, outcome, completed_at FROM {p}presentation_sessions "
                 "WHERE request_id = ?",
                 (request_id,),
+                "no such presentation request",
             )
-        if not rows:
-            raise NotFoundError(Code.NOT_FOUND, "no such presentation request")
-        r = rows[0]
         return _Row(
             owner=str(r[0]),
             client_id=str(r[1]),

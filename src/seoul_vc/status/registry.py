@@ -57,6 +57,7 @@ from typing import Final, Literal
 
 from seoul_vc import _json
 from seoul_vc._json import JSONObject, JSONValue
+from seoul_vc._tables import one_row
 from seoul_vc.credentials.issuer import Issuer
 from seoul_vc.errors import (
     Code,
@@ -101,6 +102,8 @@ _PURPOSES: Final = (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
 #: Allocations from which the whole shuffle table of a list is read at once.
 _PRELOAD: Final = 256
 _DEFAULT_LIMITS: Final = Limits()
+_SELECT_STATUS: Final = "SELECT status FROM {p}status_entries WHERE list_id = ? AND idx = ?"
+_NEVER_GIVEN: Final = "this registry never gave out that index"
 
 
 def kind_for_format(format: str) -> ListKind:
@@ -348,28 +351,16 @@ class StatusRegistry:
         """
         list_id, index = self._locate(ref)
         with self._store.read() as tx:
-            rows = tx.execute(
-                "SELECT status FROM {p}status_entries WHERE list_id = ? AND idx = ?",
-                (list_id, index),
-            )
-        if not rows:
-            raise NotFoundError(Code.NOT_FOUND, "this registry never gave out that index")
-        return StatusType(int(rows[0][0]))
+            (status,) = one_row(tx, _SELECT_STATUS, (list_id, index), _NEVER_GIVEN, index=index)
+        return StatusType(int(status))
 
     def _change(
         self, ref: StatusAllocation | JSONValue, target: StatusType, sources: set[StatusType]
     ) -> None:
         list_id, index = self._locate(ref)
         with self._store.write() as tx:
-            rows = tx.execute(
-                "SELECT status FROM {p}status_entries WHERE list_id = ? AND idx = ?",
-                (list_id, index),
-            )
-            if not rows:
-                raise NotFoundError(
-                    Code.NOT_FOUND, "this registry never gave out that index", index=index
-                )
-            current = StatusType(int(rows[0][0]))
+            (status,) = one_row(tx, _SELECT_STATUS, (list_id, index), _NEVER_GIVEN, index=index)
+            current = StatusType(int(status))
             if current == target:
                 return
             if current not in sources:
@@ -567,14 +558,13 @@ class StatusRegistry:
             NotFoundError: ``not_found`` if it was never published.
         """
         with self._store.read() as tx:
-            rows = tx.execute(
+            version, token, digest, receipt = one_row(
+                tx,
                 "SELECT version, token, sha256, receipt FROM {p}status_published WHERE uri = ? "
                 "ORDER BY version DESC LIMIT 1",
                 (uri,),
+                "that status list was never published",
             )
-        if not rows:
-            raise NotFoundError(Code.NOT_FOUND, "that status list was never published")
-        version, token, digest, receipt = rows[0]
         return PublishedList(
             uri=uri,
             version=int(version),

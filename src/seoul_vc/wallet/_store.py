@@ -30,11 +30,10 @@ from typing import Any, Final
 
 from seoul_vc import _json
 from seoul_vc._json import JSONObject, JSONValue
-from seoul_vc._tables import TableStore, Tx, open_table_store
+from seoul_vc._tables import TableStore, Tx, one_row, open_table_store
 from seoul_vc.clock import Clock, SystemClock
 from seoul_vc.credentials import StatusSource, TrustPolicy
 from seoul_vc.did import Resolver
-from seoul_vc.errors import Code, NotFoundError
 from seoul_vc.keys import PrivateKey
 from seoul_vc.ledger.log import Ledger
 from seoul_vc.ledger.note import NoteSigner
@@ -116,14 +115,15 @@ class _WalletRecords:
 
     # -- vault plumbing --------------------------------------------------------------------
     def _data_key(self, tx: Tx, wallet_id: str) -> tuple[DataKey, list[Any]]:
-        rows = tx.execute(
-            "SELECT wrapped_key, pin, failures, failed_at, history_seq, history_head "
-            "FROM {p}wallet_wallets WHERE wallet_id = ?",
-            (wallet_id,),
+        row = list(
+            one_row(
+                tx,
+                "SELECT wrapped_key, pin, failures, failed_at, history_seq, history_head "
+                "FROM {p}wallet_wallets WHERE wallet_id = ?",
+                (wallet_id,),
+                "no such wallet",
+            )
         )
-        if not rows:
-            raise NotFoundError(Code.NOT_FOUND, "no such wallet")
-        row = list(rows[0])
         return self._unwrap(wallet_id, str(row[0])), row
 
     def _unwrap(self, wallet_id: str, wrapped: str) -> DataKey:
@@ -162,13 +162,14 @@ class _WalletRecords:
 
     @staticmethod
     def _get(tx: Tx, key: DataKey, wallet_id: str, kind: str, rid: str) -> JSONObject:
-        rows = tx.execute(
+        (body,) = one_row(
+            tx,
             "SELECT body FROM {p}wallet_records WHERE wallet_id = ? AND kind = ? AND record_id = ?",
             (wallet_id, kind, rid),
+            f"no such {kind}",
+            id=rid,
         )
-        if not rows:
-            raise NotFoundError(Code.NOT_FOUND, f"no such {kind}", id=rid)
-        return _json_record(key.open(str(rows[0][0]), context=f"{wallet_id}/{kind}/{rid}"))
+        return _json_record(key.open(str(body), context=f"{wallet_id}/{kind}/{rid}"))
 
     @staticmethod
     def _all(tx: Tx, key: DataKey, wallet_id: str, kind: str) -> list[tuple[str, JSONObject]]:
