@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 
 __all__ = [
     "PROBLEM_SCHEMA",
+    "OpenAPI",
     "Section",
     "build_document",
     "form_body",

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Final
 
 from anyio import CapacityLimiter
 from starlette.concurrency import run_in_threadpool
@@ -56,9 +56,25 @@ from seoul_vc.errors import (
 from seoul_vc.service import _auth
 from seoul_vc.service._http import FailureLimiter, client_key, json_response, read_json
 from seoul_vc.service.context import Service
-from seoul_vc.service.openapi import Section, json_body, json_response_spec, problems
+from seoul_vc.service.openapi import Section
+from seoul_vc.service.routes.wallet_openapi import (
+    FORMAT,
+    ID_PATTERN,
+    MAX_CLAIMS,
+    MAX_ID,
+    MAX_PASSPHRASE,
+    MAX_PATH,
+    MAX_PIN,
+    MAX_QUERIES,
+    MAX_TIME,
+    MAX_VIEWS,
+    MIN_PASSPHRASE,
+    PREFIX,
+    RESTORES_AT_ONCE,
+    SCHEMAS,
+    wallet_paths,
+)
 from seoul_vc.wallet import CitizenWallet, HeldCredential, WalletService
-from seoul_vc.wallet.history import EVENT_KINDS
 from seoul_vc.wallet.vault import MAX_BACKUP_BYTES, check_pin_text
 
 __all__ = [
@@ -69,27 +85,12 @@ __all__ = [
     "section",
 ]
 
-PREFIX: Final = "/wallet/v1"
 #: Refused views one client may cause per window before it gets 429 (each is a ledger entry).
 VIEW_REFUSALS_PER_CLIENT: Final = 100
 VIEW_REFUSAL_WINDOW_SECONDS: Final = 900.0
-#: Restores that may derive their backup's scrypt key at once, per process (each up to the
-#: 256 MiB :func:`~seoul_vc.wallet.vault.open_backup` allows; 128 MiB at the default cost).
-RESTORES_AT_ONCE: Final = 2
 #: The Retry-After of a restore refused for that: one takes about a second at the default cost.
 _RESTORE_RETRY_AFTER: Final = 2
-_FORMAT: Final = "dc+sd-jwt"
-_ID_PATTERN: Final = "^[A-Za-z0-9_-]{1,64}$"
-_ID: Final = re.compile(_ID_PATTERN[1:-1])
-_MAX_ID: Final = 64
-_MAX_QUERIES: Final = 8
-_MAX_CLAIMS: Final = 64
-_MAX_PATH: Final = 16
-_MAX_PIN: Final = 64
-_MIN_PASSPHRASE: Final = 12
-_MAX_PASSPHRASE: Final = 1024
-_MAX_VIEWS: Final = 10_000
-_MAX_TIME: Final = 253_402_300_799  # 9999-12-31T23:59:59Z
+_ID: Final = re.compile(ID_PATTERN[1:-1])
 _NO_CONTENT: Final = {"cache-control": "no-store"}
 
 
@@ -97,7 +98,7 @@ _NO_CONTENT: Final = {"cache-control": "no-store"}
 
 
 def _malformed(message: str, field: str) -> MalformedInputError:
-    return MalformedInputError(Code.MALFORMED, message, field=field[:_MAX_ID])
+    return MalformedInputError(Code.MALFORMED, message, field=field[:MAX_ID])
 
 
 async def _body(request: Request, service: Service, fields: Mapping[str, bool]) -> JSONObject:
@@ -127,8 +128,8 @@ def _int(body: JSONObject, name: str, low: int, high: int) -> int:
 
 
 def _query_map(value: JSONValue, name: str) -> Mapping[str, JSONValue]:
-    if not isinstance(value, Mapping) or not 0 < len(value) <= _MAX_QUERIES:
-        raise _malformed(f"{name} maps 1 to {_MAX_QUERIES} Credential Query ids", name)
+    if not isinstance(value, Mapping) or not 0 < len(value) <= MAX_QUERIES:
+        raise _malformed(f"{name} maps 1 to {MAX_QUERIES} Credential Query ids", name)
     for query_id in value:
         if _ID.fullmatch(query_id) is None:
             raise _malformed("a Credential Query id is 1 to 64 of A-Za-z0-9_-", name)
@@ -138,7 +139,7 @@ def _query_map(value: JSONValue, name: str) -> Mapping[str, JSONValue]:
 def _claim_path(value: JSONValue) -> ClaimPath | str:
     if isinstance(value, str) and 0 < len(value) <= 512:
         return value
-    if isinstance(value, list) and 0 < len(value) <= _MAX_PATH:
+    if isinstance(value, list) and 0 < len(value) <= MAX_PATH:
         steps: list[str | int | None] = []
         for step in value:
             if not (
@@ -158,8 +159,8 @@ def _claims(body: JSONObject) -> dict[str, list[ClaimPath | str]] | None:
         return None
     out: dict[str, list[ClaimPath | str]] = {}
     for query_id, paths in _query_map(body["claims"], "claims").items():
-        if not isinstance(paths, list) or not 0 < len(paths) <= _MAX_CLAIMS:
-            raise _malformed(f"each query consents to 1 to {_MAX_CLAIMS} claims", "claims")
+        if not isinstance(paths, list) or not 0 < len(paths) <= MAX_CLAIMS:
+            raise _malformed(f"each query consents to 1 to {MAX_CLAIMS} claims", "claims")
         out[query_id] = [_claim_path(p) for p in paths]
     return out
 
@@ -185,7 +186,7 @@ def _created(wallet: CitizenWallet) -> JSONObject:
 
 def _held(held: HeldCredential) -> JSONObject:
     out = dict(held.to_json())
-    out["format"] = _FORMAT
+    out["format"] = FORMAT
     return out
 
 
@@ -217,7 +218,7 @@ def _consent(obj: JSONObject) -> JSONObject:
 
 def _param(request: Request, name: str) -> str:
     value = str(request.path_params[name])
-    return value if len(value) <= _MAX_ID else ""
+    return value if len(value) <= MAX_ID else ""
 
 
 # -- the routes -------------------------------------------------------------------------------
@@ -276,7 +277,7 @@ class _WalletAPI:
     async def create(self, request: Request) -> Response:
         _auth.count_creation(request, self.service)
         body = await _body(request, self.service, {"pin": True})
-        pin = _text(body, "pin", _MAX_PIN)
+        pin = _text(body, "pin", MAX_PIN)
 
         def create() -> JSONObject:
             return _created(self.wallets.create(pin))
@@ -286,12 +287,12 @@ class _WalletAPI:
     async def restore(self, request: Request) -> Response:
         body = await _body(request, self.service, {"backup": True, "passphrase": True, "pin": True})
         backup = _text(body, "backup", MAX_BACKUP_BYTES)
-        passphrase = _text(body, "passphrase", _MAX_PASSPHRASE)
-        pin = _text(body, "pin", _MAX_PIN)
+        passphrase = _text(body, "passphrase", MAX_PASSPHRASE)
+        pin = _text(body, "pin", MAX_PIN)
         # Refusals that cost no scrypt come first and use none of the client's quota: no
         # backup was sealed under a shorter passphrase, and the new PIN must be one.
-        if len(passphrase) < _MIN_PASSPHRASE:
-            raise _malformed(f"passphrase is {_MIN_PASSPHRASE} to 1024 characters", "passphrase")
+        if len(passphrase) < MIN_PASSPHRASE:
+            raise _malformed(f"passphrase is {MIN_PASSPHRASE} to 1024 characters", "passphrase")
         check_pin_text(pin)
         if not self.restoring.acquire(blocking=False):
             raise PolicyError(
@@ -325,7 +326,7 @@ class _WalletAPI:
             return self.wallets.show(wallet_id, pin, credential_id)
 
         shown = dict(await _auth.as_citizen(request, self.service, show))
-        shown["format"] = _FORMAT
+        shown["format"] = FORMAT
         return json_response(shown)
 
     async def delete(self, request: Request) -> Response:
@@ -386,8 +387,8 @@ class _WalletAPI:
         }
         body = await self._citizen_body(request, fields)
         token = _text(body, "request", self.service.limits.max_token_bytes)
-        max_views = _int(body, "max_views", 1, _MAX_VIEWS)
-        expires_at = _int(body, "expires_at", 0, _MAX_TIME)
+        max_views = _int(body, "max_views", 1, MAX_VIEWS)
+        expires_at = _int(body, "expires_at", 0, MAX_TIME)
         claims, chosen = _claims(body), _chosen_credentials(body)
 
         def grant(wallet_id: str, pin: str) -> JSONObject:
@@ -424,7 +425,7 @@ class _WalletAPI:
 
     async def change_pin(self, request: Request) -> Response:
         body = await self._citizen_body(request, {"new_pin": True})
-        new_pin = _text(body, "new_pin", _MAX_PIN)
+        new_pin = _text(body, "new_pin", MAX_PIN)
 
         def change(wallet_id: str, pin: str) -> None:
             self.wallets.change_pin(wallet_id, pin, new_pin)
@@ -434,7 +435,7 @@ class _WalletAPI:
 
     async def backup(self, request: Request) -> Response:
         body = await self._citizen_body(request, {"passphrase": True})
-        passphrase = _text(body, "passphrase", _MAX_PASSPHRASE)
+        passphrase = _text(body, "passphrase", MAX_PASSPHRASE)
 
         def export(wallet_id: str, pin: str) -> str:
             return self.wallets.export(wallet_id, pin, passphrase)
@@ -449,7 +450,7 @@ class _WalletAPI:
         try:
             consent_id = _param(request, "consent_id")
             body = await _body(request, self.service, {"wallet_id": True, "request": True})
-            wallet_id = _text(body, "wallet_id", _MAX_ID)
+            wallet_id = _text(body, "wallet_id", MAX_ID)
             token = _text(body, "request", self.service.limits.max_token_bytes)
             try:
                 shown = await run_in_threadpool(self.wallets.view, wallet_id, consent_id, token)
@@ -471,8 +472,8 @@ def section(service: Service) -> Section:
     api = _WalletAPI(service, service.wallets)
     return Section(
         routes=list[BaseRoute](api.routes()),
-        paths=_paths(service),
-        schemas=_SCHEMAS,
+        paths=wallet_paths(service),
+        schemas=SCHEMAS,
         tags=[
             {
                 "name": "wallet",
@@ -484,429 +485,3 @@ def section(service: Service) -> Section:
             },
         ],
     )
-
-
-# -- OpenAPI ----------------------------------------------------------------------------------
-
-OpenAPI = dict[str, Any]
-
-
-def _ref(name: str) -> OpenAPI:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _object(properties: OpenAPI, required: list[str] | None = None) -> OpenAPI:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": list(properties) if required is None else required,
-        "properties": properties,
-    }
-
-
-_STRING: Final = {"type": "string"}
-_POSIX: Final = {"type": "integer", "minimum": 0, "description": "POSIX seconds"}
-_INDEX: Final = {"type": "integer", "minimum": 0, "description": "a ledger entry index"}
-_ID_SCHEMA: Final = {"type": "string", "pattern": _ID_PATTERN}
-_PIN_SCHEMA: Final = {
-    "type": "string",
-    "minLength": 4,
-    "maxLength": _MAX_PIN,
-    "description": "4 to 64 printable characters",
-}
-_CLAIM_TEXT: Final = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": 512,
-    "description": "a claim path: address.district, nationalities[0], nationalities[]",
-}
-_HELD: Final = {
-    "id": _ID_SCHEMA,
-    "type": {"type": "string", "description": "the credential type (or its vct)"},
-    "vct": _STRING,
-    "issuer": {"type": "string", "description": "the issuer (iss)"},
-    "format": {"const": _FORMAT},
-    "received_at": _POSIX,
-    "revoked": {"type": "boolean", "description": "the wallet saw it revoked or suspended"},
-}
-_BUNDLE: Final = _object(
-    {
-        "version": {"const": 1},
-        "entry": {"type": "string", "description": "the ledger entry, base64url"},
-        "index": _INDEX,
-        "inclusion_proof": {"type": "array", "items": _STRING},
-        "checkpoint": {"type": "string", "description": "a C2SP signed-note checkpoint"},
-    }
-)
-
-_SCHEMAS: Final[OpenAPI] = {
-    "WalletCreated": _object(
-        {
-            "wallet_id": _ID_SCHEMA,
-            "holder_did": {"type": "string", "description": "the holder key's DID (did:jwk)"},
-            "holder_jwk": {"type": "object", "description": "the holder public key (JWK)"},
-        }
-    ),
-    "WalletHeldCredential": _object(_HELD),
-    "WalletCredentialDetail": _object(
-        {**_HELD, "claims": {"type": "object", "description": "every claim the credential holds"}}
-    ),
-    "WalletOpenedRequest": _object(
-        {
-            "verifier": {"type": "string", "description": "the verifier's DID"},
-            "client_id": {"type": "string", "description": "decentralized_identifier:<DID>"},
-            "purpose": _STRING,
-            "issued_at": _POSIX,
-            "expires_at": _POSIX,
-            "credentials": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "id": {"type": "string", "description": "the Credential Query id"},
-                        "vct_values": {"type": "array", "items": _STRING},
-                        "claims": {"type": "array", "items": _STRING},
-                        "matches": {
-                            "type": "array",
-                            "items": _ID_SCHEMA,
-                            "description": "ids of held credentials that answer the query",
-                        },
-                    }
-                ),
-            },
-        }
-    ),
-    "WalletConsent": _object(
-        {
-            "consent_id": _ID_SCHEMA,
-            "verifier": _STRING,
-            "client_id": _STRING,
-            "purpose": _STRING,
-            "credentials": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "query_id": _STRING,
-                        "credential_id": _ID_SCHEMA,
-                        "claims": {"type": "array", "items": _STRING},
-                    }
-                ),
-            },
-            "max_views": {"type": "integer", "minimum": 1, "maximum": _MAX_VIEWS},
-            "views": {"type": "integer", "minimum": 0, "description": "views used"},
-            "expires_at": _POSIX,
-            "withdrawn": {"type": "boolean"},
-            "granted_index": _INDEX,
-        }
-    ),
-    "WalletHistoryEvent": _object(
-        {
-            "seq": {"type": "integer", "minimum": 1},
-            "kind": {"enum": sorted(EVENT_KINDS)},
-            "at": _POSIX,
-            "details": {
-                "type": "object",
-                "description": (
-                    "who and what: credential_id, type, issuer, consent, verifier, purpose, "
-                    "claims (paths by query), view, max_views, reason (a refusal code), "
-                    "nonce_hash, ledger_index; never claim values"
-                ),
-            },
-        }
-    ),
-    "WalletView": _object(
-        {
-            "vp_token": {
-                "type": "object",
-                "description": "OpenID4VP 1.0 §8.1: Credential Query id -> SD-JWT+KB",
-                "additionalProperties": {"type": "array", "minItems": 1, "items": _STRING},
-            },
-            "receipt": _object({"version": {"const": 1}, "view": _BUNDLE, "grant": _BUNDLE}),
-            "view": {"type": "integer", "minimum": 1, "description": "k of max_views"},
-            "max_views": {"type": "integer", "minimum": 1},
-        }
-    ),
-}
-
-
-def _paths(service: Service) -> OpenAPI:
-    token = {"type": "string", "minLength": 1, "maxLength": service.limits.max_token_bytes}
-    citizen: list[OpenAPI] = [{"citizenPin": []}]
-    # Every citizen act can meet these: no or bad credentials, a wallet waiting or locked,
-    # a client past its PIN failures, a store or peer unavailable.
-    auth = (401, 409, 429, 503)
-
-    def op(
-        op_id: str,
-        summary: str,
-        ok: OpenAPI,
-        statuses: tuple[int, ...],
-        *,
-        body: OpenAPI | None = None,
-        params: list[OpenAPI] | None = None,
-        tag: str = "wallet",
-        security: list[OpenAPI] | None = None,
-        description: str | None = None,
-    ) -> OpenAPI:
-        out: OpenAPI = {
-            "tags": [tag],
-            "summary": summary,
-            "operationId": op_id,
-            "security": citizen if security is None else security,
-            "responses": {**ok, **problems(*sorted(set(statuses)))},
-        }
-        if description:
-            out["description"] = description
-        if body is not None:
-            out["requestBody"] = json_body(body)
-        if params:
-            out["parameters"] = params
-        return out
-
-    def path_id(name: str) -> list[OpenAPI]:
-        return [{"name": name, "in": "path", "required": True, "schema": _ID_SCHEMA}]
-
-    def reply(status: int, description: str, schema: OpenAPI) -> OpenAPI:
-        return {str(status): json_response_spec(description, schema)}
-
-    def no_content(description: str) -> OpenAPI:
-        return {"204": {"description": description}}
-
-    claim_path = {
-        "oneOf": [
-            _CLAIM_TEXT,
-            {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": _MAX_PATH,
-                "description": "a DCQL claims path pointer (OpenID4VP 1.0 §7)",
-                "items": {
-                    "oneOf": [
-                        {"type": "string", "minLength": 1, "maxLength": 256},
-                        {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
-                        {"type": "null"},
-                    ]
-                },
-            },
-        ]
-    }
-    query_map = {
-        "type": "object",
-        "minProperties": 1,
-        "maxProperties": _MAX_QUERIES,
-        "propertyNames": {"pattern": _ID_PATTERN},
-    }
-    grant_body = _object(
-        {
-            "request": {**token, "description": "the verifier's signed request (JWT)"},
-            "max_views": {"type": "integer", "minimum": 1, "maximum": _MAX_VIEWS},
-            "expires_at": {**_POSIX, "maximum": _MAX_TIME, "description": "POSIX seconds"},
-            "claims": {
-                **query_map,
-                "description": "per Credential Query, the claims consented to (default: all)",
-                "additionalProperties": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": _MAX_CLAIMS,
-                    "items": claim_path,
-                },
-            },
-            "credentials": {
-                **query_map,
-                "description": "per Credential Query, the held credential that answers it",
-                "additionalProperties": _ID_SCHEMA,
-            },
-        },
-        required=["request", "max_views", "expires_at"],
-    )
-    p = PREFIX
-    return {
-        f"{p}/wallets": {
-            "post": op(
-                "createWallet",
-                "Create a wallet protected by a PIN",
-                reply(201, "The new wallet", _ref("WalletCreated")),
-                (400, 413, 429, 503),
-                body=_object({"pin": _PIN_SCHEMA}),
-                security=[],
-                description="Limited per client (429 rate_limited with Retry-After).",
-            )
-        },
-        f"{p}/wallets/restore": {
-            "post": op(
-                "restoreWallet",
-                "Restore a wallet from a backup, under a new PIN",
-                reply(
-                    201, "The new wallet (a new id; the backup's holder key)", _ref("WalletCreated")
-                ),
-                (400, 403, 413, 429, 503),
-                body=_object(
-                    {
-                        "backup": {
-                            "type": "string",
-                            "minLength": 1,
-                            "maxLength": min(MAX_BACKUP_BYTES, service.config.max_body_bytes),
-                            "description": "a backup from exportWalletBackup (compact JWE)",
-                        },
-                        "passphrase": {
-                            "type": "string",
-                            "minLength": _MIN_PASSPHRASE,
-                            "maxLength": _MAX_PASSPHRASE,
-                        },
-                        "pin": _PIN_SCHEMA,
-                    }
-                ),
-                security=[],
-                description=(
-                    "Counts against the client's wallet creations (429 rate_limited with "
-                    "Retry-After), as does a wrong passphrase; at most "
-                    f"{RESTORES_AT_ONCE} restores derive their key at once per server process "
-                    "(429 with Retry-After). A wrong passphrase "
-                    "or damaged backup is 403 unlock_failed; a backup naming a scrypt cost "
-                    "past 256 MiB or N*r*p of 2^23 is 400 backup_too_costly, refused "
-                    "without deriving; a PIN outside the rules is 400 bad_argument."
-                ),
-            )
-        },
-        f"{p}/credentials": {
-            "get": op(
-                "listWalletCredentials",
-                "List the wallet's credentials (no claim values)",
-                reply(
-                    200,
-                    "The credentials",
-                    _object(
-                        {"credentials": {"type": "array", "items": _ref("WalletHeldCredential")}}
-                    ),
-                ),
-                auth,
-            ),
-            "post": op(
-                "receiveCredential",
-                "Verify a credential bound to this wallet's holder key and store it",
-                reply(201, "The stored credential", _ref("WalletHeldCredential")),
-                (*auth, 400, 403, 404, 413, 422),
-                body=_object({"credential": {**token, "description": "an SD-JWT VC"}}),
-            ),
-        },
-        f"{p}/credentials/{{credential_id}}": {
-            "get": op(
-                "showWalletCredential",
-                "Show one credential with every claim it holds",
-                reply(200, "The credential", _ref("WalletCredentialDetail")),
-                (*auth, 404),
-                params=path_id("credential_id"),
-            ),
-            "delete": op(
-                "deleteWalletCredential",
-                "Delete a credential (its consents can no longer be viewed)",
-                no_content("Deleted"),
-                (*auth, 404),
-                params=path_id("credential_id"),
-            ),
-        },
-        f"{p}/requests/open": {
-            "post": op(
-                "openPresentationRequest",
-                "Verify a verifier's signed request and say what it asks",
-                reply(200, "What the verifier asks", _ref("WalletOpenedRequest")),
-                (*auth, 400, 403, 404, 413, 422),
-                body=_object({"request": {**token, "description": "the signed request (JWT)"}}),
-            ),
-        },
-        f"{p}/consents": {
-            "get": op(
-                "listConsents",
-                "List the wallet's consents with views used and withdrawal",
-                reply(
-                    200,
-                    "The consents",
-                    _object({"consents": {"type": "array", "items": _ref("WalletConsent")}}),
-                ),
-                auth,
-            ),
-            "post": op(
-                "grantConsent",
-                "Grant a verifier a number of views of some claims until a time",
-                reply(201, "The consent, recorded on the ledger", _ref("WalletConsent")),
-                (*auth, 400, 403, 404, 413, 422),
-                body=grant_body,
-            ),
-        },
-        f"{p}/consents/{{consent_id}}": {
-            "delete": op(
-                "withdrawConsent",
-                "Withdraw a consent: no more views",
-                reply(
-                    200,
-                    "Withdrawn on the ledger",
-                    _object(
-                        {
-                            "consent_id": _ID_SCHEMA,
-                            "withdrawn": {"const": True},
-                            "ledger_index": _INDEX,
-                        }
-                    ),
-                ),
-                (*auth, 404),
-                params=path_id("consent_id"),
-            ),
-        },
-        f"{p}/consents/{{consent_id}}/views": {
-            "post": op(
-                "viewConsent",
-                "Receive one consented view (the receiving agency's call)",
-                reply(200, "The presentations and the view receipt", _ref("WalletView")),
-                (400, 403, 404, 409, 413, 422, 429, 503),
-                body=_object(
-                    {
-                        "wallet_id": {"type": "string", "minLength": 1, "maxLength": _MAX_ID},
-                        "request": {**token, "description": "a fresh signed request (JWT)"},
-                    }
-                ),
-                params=path_id("consent_id"),
-                tag="wallet-views",
-                security=[],
-                description=(
-                    "No credentials: the verifier's signed request (fresh nonce) authorises "
-                    "the view and the ledger enforces the consent's budget, expiry, "
-                    "withdrawal, verifier and nonce. A client refused too often gets 429."
-                ),
-            ),
-        },
-        f"{p}/history": {
-            "get": op(
-                "getWalletHistory",
-                "The wallet's history: receipts, grants, views (who, what, when), refusals",
-                reply(
-                    200,
-                    "The events, oldest first",
-                    _object({"events": {"type": "array", "items": _ref("WalletHistoryEvent")}}),
-                ),
-                auth,
-            ),
-        },
-        f"{p}/pin": {
-            "put": op(
-                "changeWalletPin",
-                "Replace the PIN (the current one authorises)",
-                no_content("Changed"),
-                (*auth, 400, 413),
-                body=_object({"new_pin": _PIN_SCHEMA}),
-            ),
-        },
-        f"{p}/backup": {
-            "post": op(
-                "exportWalletBackup",
-                "An encrypted backup of the wallet under a passphrase",
-                reply(
-                    200,
-                    "The backup (JWE, dir + A256GCM under a scrypt key)",
-                    _object({"backup": _STRING}),
-                ),
-                (*auth, 400, 413),
-                body=_object(
-                    {"passphrase": {"type": "string", "minLength": 12, "maxLength": 1024}}
-                ),
-            ),
-        },
-    }
