@@ -106,7 +106,9 @@ def run_service(
     **overrides: Any,
 ) -> Iterator[LiveService]:
     """Run one service from a fresh deployment folder until the block ends."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that name it, and without
+    # it every response waited ~40 ms for a delayed ACK (Nagle's algorithm).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     url = f"https://localhost:{port}"
