@@ -36,14 +36,25 @@ def ok(cwd: Path, *args: str) -> dict[str, Any]:
 
 
 class Agency:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, did: str) -> None:
         self.folder = folder
+        self.did = did
+        self.key = ["--key", "agency.jwk", "--base-url", BASE]
+
+    @classmethod
+    def found(cls, folder: Path) -> Agency:
+        """Keys and a ledger granting the agency ``status.publish``, made with the CLI."""
         for name in ("agency", "operator", "log"):
             assert run("key", "new", "--out", f"{name}.jwk", cwd=folder).returncode == 0
-        self.did = ok(folder, "key", "public", "agency.jwk")["did_key"]
+        did = ok(folder, "key", "public", "agency.jwk")["did_key"]
         ok(folder, "ledger", "init", "--origin", ORIGIN, "--operator-key", "operator.jwk",
-           "--grant", f"{self.did}=status.publish", "--db", "sqlite:ledger.db")  # fmt: skip
-        self.key = ["--key", "agency.jwk", "--base-url", BASE]
+           "--grant", f"{did}=status.publish", "--db", "sqlite:ledger.db")  # fmt: skip
+        return cls(folder, did)
+
+    def copy(self, target: Path) -> Agency:
+        """The same agency in ``target``: its keys and ledger copied, nothing shared."""
+        shutil.copytree(self.folder, target)
+        return Agency(target, self.did)
 
     def credential(self, fmt: str) -> Path:
         entry = f"status-{fmt}.json"
@@ -68,9 +79,15 @@ class Agency:
         )  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def founded(tmp_path_factory: pytest.TempPathFactory) -> Agency:
+    """One founding per module (five CLI runs); each test works on its own copy."""
+    return Agency.found(tmp_path_factory.mktemp("agency"))
+
+
 @pytest.fixture
-def agency(tmp_path: Path) -> Agency:
-    return Agency(tmp_path)
+def agency(founded: Agency, tmp_path: Path) -> Agency:
+    return founded.copy(tmp_path / "agency")
 
 
 @pytest.mark.parametrize("fmt", ["vc+jwt", "dc+sd-jwt"])
