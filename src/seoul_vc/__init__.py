@@ -1,10 +1,10 @@
 """seoul_vc: verifiable credentials, DID wallets and a Merkle-log ledger for Seoul.
 
-The public surface: keys, DIDs, errors, limits, clocks, credentials (:class:`Issuer`,
-:func:`present`, :class:`Verifier` with its :class:`VerificationReport`, and the
-:class:`TrustRegistry`), the :class:`Ledger` and its offline :class:`ProofBundle` (checked by
-:func:`verify_bundle`), and — imported on first use, so ``import seoul_vc`` stays cheap — the
-rooms built on them: :class:`StatusRegistry` and :class:`StatusChecker` (revocation), the
+The public surface: keys, errors, limits and clocks, and — imported on first use, so
+``import seoul_vc`` stays cheap — DIDs, credentials (:class:`Issuer`, :func:`present`,
+:class:`Verifier` with its :class:`VerificationReport`, and the :class:`TrustRegistry`), the
+:class:`Ledger` and its offline :class:`ProofBundle` (checked by :func:`verify_bundle`), and
+the rooms built on them: :class:`StatusRegistry` and :class:`StatusChecker` (revocation), the
 Citizen Card :class:`WalletService` and :class:`CitizenWallet`, :class:`Poll` (voting
 identity) and :class:`MileageAccounts`. Advanced rooms —
 :mod:`seoul_vc.jose` (compact JWS) and :mod:`seoul_vc.ledger.tlog` (Merkle proofs) — are
@@ -21,23 +21,6 @@ Example:
 from typing import TYPE_CHECKING
 
 from seoul_vc.clock import Clock, FixedClock, SystemClock
-from seoul_vc.credentials import (
-    Issuer,
-    TrustRegistry,
-    VerificationReport,
-    Verifier,
-    present,
-)
-from seoul_vc.did import (
-    CachingResolver,
-    MethodResolver,
-    Resolver,
-    VerificationMethod,
-    resolve,
-    resolve_verification_method,
-)
-from seoul_vc.did.jwk import did_jwk
-from seoul_vc.did.key import did_key
 from seoul_vc.errors import (
     Code,
     ConfigurationError,
@@ -52,11 +35,28 @@ from seoul_vc.errors import (
     VerificationError,
 )
 from seoul_vc.keys import KeyAlgorithm, PrivateKey, PublicKey, load_public_key
-from seoul_vc.ledger.bundle import ProofBundle, verify_bundle
-from seoul_vc.ledger.log import Ledger
 from seoul_vc.limits import Limits
 
 if TYPE_CHECKING:  # the lazy names below, for type checkers
+    from seoul_vc.credentials import (
+        Issuer,
+        TrustRegistry,
+        VerificationReport,
+        Verifier,
+        present,
+    )
+    from seoul_vc.did import (
+        CachingResolver,
+        MethodResolver,
+        Resolver,
+        VerificationMethod,
+        resolve,
+        resolve_verification_method,
+    )
+    from seoul_vc.did.jwk import did_jwk
+    from seoul_vc.did.key import did_key
+    from seoul_vc.ledger.bundle import ProofBundle, verify_bundle
+    from seoul_vc.ledger.log import Ledger
     from seoul_vc.mileage import MileageAccounts
     from seoul_vc.status import StatusChecker, StatusRegistry
     from seoul_vc.voting import Poll
@@ -64,8 +64,30 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers
 
 __version__ = "0.1.0"
 
-#: Public names of the upper rooms, imported on first access (PEP 562).
+#: Public names beyond errors, keys, limits and clocks, imported on first access (PEP 562):
+#: ``import seoul_vc`` (and so every ``seoul-vc`` command) loads only what it uses. The
+#: credentials and DID rooms alone bring in the HTTP client (did:web, issuer metadata).
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        ("Issuer", "TrustRegistry", "VerificationReport", "Verifier", "present"),
+        "seoul_vc.credentials",
+    ),
+    **dict.fromkeys(
+        (
+            "CachingResolver",
+            "MethodResolver",
+            "Resolver",
+            "VerificationMethod",
+            "resolve",
+            "resolve_verification_method",
+        ),
+        "seoul_vc.did",
+    ),
+    "did_jwk": "seoul_vc.did.jwk",
+    "did_key": "seoul_vc.did.key",
+    "ProofBundle": "seoul_vc.ledger.bundle",
+    "verify_bundle": "seoul_vc.ledger.bundle",
+    "Ledger": "seoul_vc.ledger.log",
     "StatusRegistry": "seoul_vc.status",
     "StatusChecker": "seoul_vc.status",
     "WalletService": "seoul_vc.wallet",
@@ -76,7 +98,7 @@ _LAZY: dict[str, str] = {
 
 
 def __getattr__(name: str) -> object:
-    """Import an upper room's public class on first access."""
+    """Import a lazy public name on first access."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'seoul_vc' has no attribute {name!r}")
@@ -85,6 +107,11 @@ def __getattr__(name: str) -> object:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """Every public name, the lazy ones included (before their first use too)."""
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [
