@@ -7,30 +7,21 @@ Exit codes: 0 ok; 1 rejected (malformed, failed verification, refused by policy 
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import os
 import sys
 import traceback
+from types import ModuleType
+from typing import Final
 
 import typer
 
 from seoul_vc import SeoulVCError
-from seoul_vc_cli import (
-    cred_cmd,
-    demo,
-    did_cmd,
-    key_cmd,
-    ledger_cmd,
-    mileage_cmd,
-    request_cmd,
-    serve_cmd,
-    status_cmd,
-    vote_cmd,
-    wallet_cmd,
-)
 from seoul_vc_cli.output import json_mode
 
-__all__ = ["app", "main"]
+__all__ = ["app", "build_app", "main"]
 
 # typer vendors click (typer._click) and raises its classes: Exit and Abort are public, and
 # every usage error derives from TyperException.
@@ -38,28 +29,83 @@ _EXIT: tuple[type[BaseException], ...] = (typer.Exit,)
 _ABORT: tuple[type[BaseException], ...] = (typer.Abort,)
 _USAGE: tuple[type[BaseException], ...] = (typer.TyperException,)
 
-app = typer.Typer(
-    name="seoul-vc",
-    help="Verifiable credentials, DID wallets and a Merkle-log ledger for Seoul's "
-    "paperless administration.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(key_cmd.app, name="key")
-app.add_typer(did_cmd.app, name="did")
-app.add_typer(ledger_cmd.app, name="ledger")
-app.add_typer(vote_cmd.app, name="vote")
-app.add_typer(mileage_cmd.app, name="mileage")
-app.add_typer(status_cmd.app, name="status")
-app.add_typer(wallet_cmd.app, name="wallet")
-app.add_typer(request_cmd.app, name="request")
-app.command("issue")(cred_cmd.issue_cmd)
-app.command("present")(cred_cmd.present_cmd)
-app.command("verify")(cred_cmd.verify_cmd)
-app.command("demo")(demo.demo)
-app.command("serve")(serve_cmd.serve)
-app.command("serve-init")(serve_cmd.serve_init)
+#: Command groups: name -> the module whose ``app`` they are, in help order.
+_GROUPS: Final = {
+    "key": "key_cmd",
+    "did": "did_cmd",
+    "ledger": "ledger_cmd",
+    "vote": "vote_cmd",
+    "mileage": "mileage_cmd",
+    "status": "status_cmd",
+    "wallet": "wallet_cmd",
+    "request": "request_cmd",
+}
+#: Top-level commands: name -> (module, function).
+_COMMANDS: Final = {
+    "issue": ("cred_cmd", "issue_cmd"),
+    "present": ("cred_cmd", "present_cmd"),
+    "verify": ("cred_cmd", "verify_cmd"),
+    "demo": ("demo", "demo"),
+    "serve": ("serve_cmd", "serve"),
+    "serve-init": ("serve_cmd", "serve_init"),
+}
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"seoul_vc_cli.{name}")
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The ``seoul-vc`` app with every command, or with only the command or group ``only``.
+
+    Each group's module imports the parts of the library it drives; a run imports only the
+    module of the command it runs, so ``seoul-vc key new`` does not load the ledger, the
+    wallet or the HTTP client (about a second of imports on every run otherwise).
+    """
+    app = typer.Typer(
+        name="seoul-vc",
+        help="Verifiable credentials, DID wallets and a Merkle-log ledger for Seoul's "
+        "paperless administration.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for name, module in _GROUPS.items():
+        if only in (None, name):
+            app.add_typer(_module(module).app, name=name)
+    for name, (module, function) in _COMMANDS.items():
+        if only in (None, name):
+            app.command(name)(getattr(_module(module), function))
+    if only in _COMMANDS:
+        # A Typer app of one command and no callback runs that command without its name;
+        # an empty callback keeps it a group, so the argument list is parsed the same way.
+        app.callback()(lambda: None)
+    return app
+
+
+app: typer.Typer  # every command; built on first access by __getattr__ below
+
+
+@functools.cache
+def _full_app() -> typer.Typer:
+    return build_app()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: the whole application (docs, tests), built on first access (PEP 562)."""
+    if name == "app":
+        return _full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "app"})
+
+
+def _invoked(args: list[str]) -> str | None:
+    """The command or group ``args`` run, if it names one; None for help or a typo."""
+    first = args[0] if args else None
+    return first if first in _GROUPS or first in _COMMANDS else None
 
 
 def _report(error: dict[str, object], exit_code: int) -> int:
@@ -76,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args or os.environ.get("SEOUL_VC_DEBUG") == "1"
     args = [a for a in args if a != "--debug"]
     try:
-        result = app(args=args, prog_name="seoul-vc", standalone_mode=False)
+        application = build_app(_invoked(args))
+        result = application(args=args, prog_name="seoul-vc", standalone_mode=False)
     except SeoulVCError as exc:
         return _report(exc.to_json(), exc.exit_code)
     except _EXIT as exc:
