@@ -253,3 +253,27 @@ def test_demo_act_with_unexpected_outcome_exits_with_its_code(
     assert out["ok"] is False
     assert out["error"]["code"] == "internal"
     assert "not refused" in out["error"]["message"]
+
+
+def test_a_command_loads_only_what_it_drives(tmp_path: Path) -> None:
+    """``key new`` imports neither the HTTP client nor the ledger, wallet or credentials."""
+    script = (
+        "import sys; from seoul_vc_cli.app import main; "
+        f"code = main(['key', 'new', '--out', {str(tmp_path / 'k.jwk')!r}]); "
+        "heavy = ['httpx', 'seoul_vc.ledger', 'seoul_vc.wallet', 'seoul_vc.credentials']; "
+        "print(code, sorted(m for m in heavy if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "0 []"
+    assert (tmp_path / "k.jwk").exists()
+
+
+def test_a_top_level_command_parses_as_in_the_whole_app(tmp_path: Path) -> None:
+    """Built alone, ``issue`` still reads its name first: usage errors name the option."""
+    proc = run("issue", "--type", "ResidencyCredential", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Missing option '--key'" in proc.stderr
+    assert "Traceback" not in proc.stderr
