@@ -27,6 +27,11 @@ stable :class:`~seoul_vc.errors.Code`:
 9. **audience** and 10. **nonce** — equal to the verifier's; the nonce is then spent in the
    verifier's single-use store, so a replay fails with ``nonce_replayed``.
 
+This module holds :class:`Verifier` and its pipeline. The report and the steps that record it
+live in ``_verify_report``, what a verifier consults (status source, issuer key source, nonce
+store) in ``_verify_sources``, and the pure readers of a credential's claims in
+``_verify_claims``; every public name is imported from here.
+
 Example:
     >>> from seoul_vc.keys import PrivateKey
     >>> from seoul_vc.credentials import Issuer, Verifier, present
@@ -47,23 +52,45 @@ Example:
 
 from __future__ import annotations
 
-import secrets
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
-from typing import Any, Final, Literal, NamedTuple, Protocol
+from typing import Final, NamedTuple
 
 from seoul_vc import _json
-from seoul_vc._json import JSONObject, JSONValue
+from seoul_vc._json import JSONObject
 from seoul_vc.clock import Clock, SystemClock
 from seoul_vc.credentials import sd_jwt
-from seoul_vc.credentials.issuer import PLAIN_SD_JWT_VC_CLAIMS, V2_CONTEXT
+from seoul_vc.credentials._verify_claims import (
+    check_validity,
+    check_vp_binding,
+    enveloped_credential,
+    issuer_of,
+    refuse_kb_without_cnf,
+    refuse_mismatch,
+    refuse_unbound,
+    refuse_unchecked_status,
+    refuse_untrusted,
+    subject_of,
+    type_of,
+)
+from seoul_vc.credentials._verify_report import (
+    CHECKS,
+    Check,
+    FailedError,
+    Run,
+    VerificationReport,
+    shared_check,
+    step,
+)
+from seoul_vc.credentials._verify_sources import (
+    IssuerKeySource,
+    MemoryNonceStore,
+    NonceStore,
+    StatusSource,
+)
+from seoul_vc.credentials.issuer import PLAIN_SD_JWT_VC_CLAIMS
 from seoul_vc.credentials.schemas import validate_subject
 from seoul_vc.credentials.trust import TrustPolicy
-from seoul_vc.credentials.types import CREDENTIAL_TYPES, CredentialType, find_by_vct
+from seoul_vc.credentials.types import CredentialType
 from seoul_vc.did import Resolver, resolve_verification_method, self_certifying_key
 from seoul_vc.did.syntax import split_did_url
 from seoul_vc.errors import (
@@ -71,9 +98,6 @@ from seoul_vc.errors import (
     ConfigurationError,
     MalformedInputError,
     PolicyError,
-    SeoulVCError,
-    StateConflictError,
-    UnavailableError,
     VerificationError,
 )
 from seoul_vc.jose import CompactJWS, check_signature, parse_compact, typ_matches
@@ -91,222 +115,12 @@ __all__ = [
     "Verifier",
 ]
 
-#: The checks of the pipeline, in order (see the module docstring).
-CHECKS: Final = (
-    "parse",
-    "signature",
-    "disclosures",
-    "validity",
-    "issuer_authority",
-    "schema",
-    "status",
-    "holder_binding",
-    "audience",
-    "nonce",
-)
-Outcome = Literal["passed", "failed", "skipped"]
 _DEFAULT_LIMITS: Final = Limits()
 #: VC DM 2.0 members a vc+sd-jwt may not conceal: what every verifier must read.
 _PLAIN_VC_CLAIMS: Final = frozenset(
     {"@context", "type", "issuer", "validFrom", "validUntil", "credentialSchema",
      "credentialStatus", "cnf"}
 )  # fmt: skip
-#: SD-JWT VC registered claims kept out of the disclosed subject claims.
-_REGISTERED: Final = frozenset({"iss", "sub", "iat", "nbf", "exp", "cnf", "vct", "status"})
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One check of the pipeline: its name, outcome, and code or note."""
-
-    name: str
-    outcome: Outcome
-    code: str | None = None
-    note: str | None = None
-
-    def to_json(self) -> JSONObject:
-        """Return the check as JSON."""
-        out: dict[str, JSONValue] = {"name": self.name, "outcome": self.outcome}
-        if self.code is not None:
-            out["code"] = self.code
-        if self.note is not None:
-            out["note"] = self.note
-        return out
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VerificationReport:
-    """The result of a verification: every check, the disclosed claims, the first error.
-
-    Attributes:
-        ok: all checks passed or were skipped by design.
-        format: ``vc+jwt``, ``vp+jwt``, ``vc+sd-jwt`` or ``dc+sd-jwt``, once parsed.
-        credential_type: the type (VC ``type`` or the known ``vct``'s name, else the vct).
-        issuer: the issuer identifier.
-        claims: the disclosed subject claims (empty on failure).
-        checks: the checks run, in order.
-        error: the first failure, or ``None``.
-    """
-
-    ok: bool
-    format: str | None
-    credential_type: str | None
-    issuer: str | None
-    claims: JSONObject = field(default_factory=dict)
-    checks: tuple[Check, ...] = ()
-    error: SeoulVCError | None = None
-
-    def to_json(self) -> JSONObject:
-        """Return the report as JSON (the CLI's ``--json`` output)."""
-        out: dict[str, JSONValue] = {
-            "ok": self.ok,
-            "format": self.format,
-            "type": self.credential_type,
-            "issuer": self.issuer,
-            "claims": self.claims,
-            "checks": [c.to_json() for c in self.checks],
-        }
-        if self.error is not None:
-            out["error"] = _error_json(self.error)
-        return out
-
-
-def _error_json(error: SeoulVCError) -> JSONObject:
-    return {
-        "code": str(error.code),
-        "family": error.family,
-        "message": error.message,
-        "details": {k: v for k, v in error.details.items()},
-    }
-
-
-class StatusSource(Protocol):
-    """Checks a credential's status entry (:class:`seoul_vc.status.StatusChecker`)."""
-
-    def check(self, status: JSONValue, *, issuer: str | None) -> None:
-        """Return if the credential is valid; raise ``revoked``/``suspended`` otherwise.
-
-        ``status`` is ``credentialStatus`` (VC formats) or ``status`` (SD-JWT VC); ``issuer``
-        is the credential's issuer, who must also have signed the status list.
-        """
-        ...
-
-
-IssuerKeySource = Callable[[str, str | None], PublicKey]
-"""``(iss, kid) -> key``: issuer metadata lookup for SD-JWT VC with an HTTPS ``iss``."""
-
-
-class NonceStore(Protocol):
-    """Single-use nonces: each may be spent once while it lives."""
-
-    def issue(self) -> str:
-        """Return a fresh nonce that this store will accept once."""
-        ...
-
-    def spend(self, nonce: str) -> None:
-        """Spend ``nonce``; raise ``nonce_replayed`` if it was spent (or never issued)."""
-        ...
-
-
-class MemoryNonceStore:
-    """An in-process, thread-safe nonce store with TTL and a hard bound on entries.
-
-    Only nonces it issued are accepted (``require_issued``, the default), so an attacker
-    cannot pick one; a spent nonce is remembered until it expires. When full, expired
-    entries are dropped first; if it is still full, issuing fails with ``unavailable``
-    rather than forgetting nonces that could then be replayed.
-    """
-
-    def __init__(
-        self,
-        *,
-        limits: Limits = _DEFAULT_LIMITS,
-        require_issued: bool = True,
-        clock: Clock | None = None,
-    ) -> None:
-        self._clock = clock or SystemClock()
-        self._ttl = limits.nonce_ttl.total_seconds()
-        self._max = limits.max_nonces
-        self._require_issued = require_issued
-        self._entries: OrderedDict[str, tuple[float, bool]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _prune(self, now: float) -> None:
-        while self._entries:
-            nonce, (expires, _) = next(iter(self._entries.items()))
-            if expires > now:
-                break
-            del self._entries[nonce]
-
-    def issue(self) -> str:
-        """Return a fresh 128-bit nonce, usable once within the TTL."""
-        nonce = secrets.token_urlsafe(16)
-        now = self._clock.now().timestamp()
-        with self._lock:
-            self._prune(now)
-            if len(self._entries) >= self._max:
-                raise UnavailableError(Code.UNAVAILABLE, "too many outstanding nonces; retry")
-            self._entries[nonce] = (now + self._ttl, False)
-        return nonce
-
-    def spend(self, nonce: str) -> None:
-        """Spend a nonce once.
-
-        Raises:
-            StateConflictError: ``nonce_replayed`` if spent before, expired or unknown.
-            UnavailableError: ``unavailable`` when full of live nonces.
-        """
-        now = self._clock.now().timestamp()
-        with self._lock:
-            self._prune(now)
-            entry = self._entries.get(nonce)
-            if entry is None:
-                if self._require_issued:
-                    raise StateConflictError(
-                        Code.NONCE_REPLAYED, "the nonce is unknown, expired or already used"
-                    )
-                if len(self._entries) >= self._max:
-                    raise UnavailableError(Code.UNAVAILABLE, "the nonce store is full; retry")
-                self._entries[nonce] = (now + self._ttl, True)
-                return
-            if entry[1]:
-                raise StateConflictError(Code.NONCE_REPLAYED, "the nonce was already used")
-            self._entries[nonce] = (entry[0], True)
-
-
-class _Run:
-    """Records checks as the pipeline runs."""
-
-    def __init__(self) -> None:
-        self.checks: list[Check] = []
-        self.format: str | None = None
-        self.type: str | None = None
-        self.issuer: str | None = None
-
-    def passed(self, name: str, note: str | None = None) -> None:
-        self.checks.append(_check(name, "passed", note))
-
-    def skipped(self, name: str, note: str) -> None:
-        self.checks.append(_check(name, "skipped", note))
-
-
-@lru_cache(maxsize=256)
-def _check(name: str, outcome: Outcome, note: str | None) -> Check:
-    """A passed or skipped check: immutable, and the same few every run, so made once."""
-    return Check(name, outcome, note=note)
-
-
-class _FailedError(Exception):
-    def __init__(self, name: str, error: SeoulVCError) -> None:
-        self.name, self.error = name, error
-
-
-def _step(run: _Run, name: str, fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except SeoulVCError as exc:
-        run.checks.append(Check(name, "failed", code=str(exc.code)))
-        raise _FailedError(name, exc) from exc
 
 
 class _Parsed(NamedTuple):  # a NamedTuple: built on every verification, at a third of the cost
@@ -393,10 +207,10 @@ class Verifier:
     def _check(
         self, presentation: str | bytes, aud: str | None, nonce: str | None, *, enveloped: bool
     ) -> VerificationReport:
-        run = _Run()
+        run = Run()
         try:
             claims = self._pipeline(run, presentation, aud, nonce, enveloped)
-        except _FailedError as failed:
+        except FailedError as failed:
             return VerificationReport(
                 ok=False,
                 format=run.format,
@@ -417,7 +231,7 @@ class Verifier:
     # -- the pipeline ---------------------------------------------------------------------------
     def _pipeline(
         self,
-        run: _Run,
+        run: Run,
         presentation: str | bytes,
         aud: str | None,
         nonce: str | None,
@@ -426,7 +240,7 @@ class Verifier:
         limits = self._limits
         now = int(self._clock.now().timestamp())
         # (1) Parse: bounded split, strict JWS, typ (inside a vp+jwt: vc+jwt only).
-        parsed: _Parsed = _step(run, "parse", lambda: self._parse(presentation, enveloped))
+        parsed: _Parsed = step(run, "parse", lambda: self._parse(presentation, enveloped))
         typ = str(parsed.jws.header.get("typ", ""))
         run.format = typ
         run.passed("parse")
@@ -434,41 +248,41 @@ class Verifier:
             return self._vp_jwt(run, parsed, aud, nonce, now)
         payload = parsed.payload
         is_vc = "@context" in payload
-        run.issuer = _issuer_of(payload, is_vc)
+        run.issuer = issuer_of(payload, is_vc)
         # (2) Signature under a key the caller trusts.
-        key = _step(
+        key = step(
             run, "signature", lambda: self._issuer_key(parsed.jws, run.issuer, parsed.payload)
         )
-        _step(run, "signature", lambda: check_signature(parsed.jws, key, typ=typ))
+        step(run, "signature", lambda: check_signature(parsed.jws, key, typ=typ))
         run.passed("signature")
         # (3) Disclosures (SD-JWT only).
         if parsed.parts is not None:
             parts = parsed.parts
-            processed = _step(run, "disclosures", lambda: self._disclosures(payload, parts, is_vc))
+            processed = step(run, "disclosures", lambda: self._disclosures(payload, parts, is_vc))
             run.passed("disclosures", note=f"{len(parts.disclosures)} disclosed")
             claims: JSONObject = processed.claims
         else:
             run.skipped("disclosures", "vc+jwt discloses every claim")
             claims = payload
         # (4) Validity window.
-        _step(run, "validity", lambda: _check_validity(claims, is_vc, now, limits))
+        step(run, "validity", lambda: check_validity(claims, is_vc, now, limits))
         run.passed("validity")
         # (5) Issuer authority for the type.
-        ctype, type_name = _step(run, "issuer_authority", lambda: _type_of(claims, is_vc))
+        ctype, type_name = step(run, "issuer_authority", lambda: type_of(claims, is_vc))
         run.type = type_name
         self._authority(run, run.issuer, type_name)
         # (6) Schema of the disclosed subject.
-        subject: JSONObject = _step(run, "schema", lambda: _subject_of(claims, is_vc))
+        subject: JSONObject = step(run, "schema", lambda: subject_of(claims, is_vc))
         self._schema(run, ctype, subject)
         # (7) Status.
         self._status_check(run, claims, is_vc)
         # (8)-(10) Holder binding, audience, nonce.
-        holder = _step(run, "holder_binding", lambda: sd_jwt.holder_key_of(claims))
+        holder = step(run, "holder_binding", lambda: sd_jwt.holder_key_of(claims))
         if parsed.parts is not None and holder is not None:
             parts = parsed.parts
             # The signature, iat window and sd_hash are checked either way; an aud or nonce
             # the verifier did not name is reported as skipped.
-            _step(
+            step(
                 run,
                 "holder_binding",
                 lambda: sd_jwt.check_key_binding(
@@ -483,28 +297,28 @@ class Verifier:
             if nonce is None:
                 run.skipped("nonce", "the verifier named no nonce")
             else:
-                _step(run, "nonce", lambda: self._nonces.spend(nonce))
+                step(run, "nonce", lambda: self._nonces.spend(nonce))
                 run.passed("nonce")
             return subject
         if parsed.parts is not None and parsed.parts.kb_jwt is not None:
-            _step(run, "holder_binding", _kb_without_cnf)
+            step(run, "holder_binding", refuse_kb_without_cnf)
         if aud is not None or nonce is not None:
-            _step(run, "holder_binding", _unbound)
+            step(run, "holder_binding", refuse_unbound)
         run.skipped("holder_binding", "the credential is not bound to a holder key")
         run.skipped("audience", "no holder binding")
         run.skipped("nonce", "no holder binding")
         return subject
 
     def _vp_jwt(
-        self, run: _Run, parsed: _Parsed, aud: str | None, nonce: str | None, now: int
+        self, run: Run, parsed: _Parsed, aud: str | None, nonce: str | None, now: int
     ) -> JSONObject:
         limits = self._limits
         vp = parsed.payload
         holder_did = vp.get("holder")
         # The holder's signature first: nothing inside is read before it verifies.
-        key = _step(run, "holder_binding", lambda: self._holder_key(parsed.jws, holder_did))
-        _step(run, "holder_binding", lambda: check_signature(parsed.jws, key, typ="vp+jwt"))
-        inner = _step(run, "parse", lambda: _enveloped_credential(vp))
+        key = step(run, "holder_binding", lambda: self._holder_key(parsed.jws, holder_did))
+        step(run, "holder_binding", lambda: check_signature(parsed.jws, key, typ="vp+jwt"))
+        inner = step(run, "parse", lambda: enveloped_credential(vp))
         # The enveloped vc+jwt runs the same pipeline, unbound; the envelope binds it here.
         report = self._check(inner, None, None, enveloped=True)
         run.checks.extend(
@@ -513,17 +327,19 @@ class Verifier:
         run.format, run.type, run.issuer = "vp+jwt", report.credential_type, report.issuer
         if report.error is not None:
             failed = next((c.name for c in report.checks if c.outcome == "failed"), "parse")
-            raise _FailedError(failed, report.error)
-        _step(run, "holder_binding", lambda: _check_vp_binding(report.claims, vp, now, limits))
+            raise FailedError(failed, report.error)
+        step(run, "holder_binding", lambda: check_vp_binding(report.claims, vp, now, limits))
         run.passed("holder_binding", note="vp+jwt signed by the subject's DID")
         if aud is not None and vp.get("aud") != aud:
-            _step(run, "audience", _mismatch(Code.AUDIENCE_MISMATCH, "another audience"))
-        run.checks.append(_check("audience", "passed" if aud is not None else "skipped", None))
+            step(run, "audience", refuse_mismatch(Code.AUDIENCE_MISMATCH, "another audience"))
+        run.checks.append(
+            shared_check("audience", "passed" if aud is not None else "skipped", None)
+        )
         if nonce is not None:
             if vp.get("nonce") != nonce:
-                _step(run, "nonce", _mismatch(Code.NONCE_MISMATCH, "another nonce"))
-            _step(run, "nonce", lambda: self._nonces.spend(nonce))
-        run.checks.append(_check("nonce", "passed" if nonce is not None else "skipped", None))
+                step(run, "nonce", refuse_mismatch(Code.NONCE_MISMATCH, "another nonce"))
+            step(run, "nonce", lambda: self._nonces.spend(nonce))
+        run.checks.append(shared_check("nonce", "passed" if nonce is not None else "skipped", None))
         return report.claims
 
     # -- steps ----------------------------------------------------------------------------------
@@ -583,7 +399,7 @@ class Verifier:
             # Trust first, fetch second, as for issuer metadata below: an issuer the policy
             # would refuse for the type it claims (not yet verified) never makes this
             # verifier resolve a did:web, so a presentation cannot steer it to a host.
-            _, type_name = _type_of(payload, "@context" in payload)
+            _, type_name = type_of(payload, "@context" in payload)
             if self._trust is not None and not self._trust.may_issue(issuer, type_name):
                 raise PolicyError(Code.UNTRUSTED_ISSUER, "the issuer is not trusted for this type")
             method = resolve_verification_method(kid, resolver=self._resolver)
@@ -598,7 +414,7 @@ class Verifier:
                 )
             # Trust first, fetch second (draft §8.3): an issuer the policy would refuse for
             # the type it claims (not yet verified) never makes this verifier connect.
-            _, type_name = _type_of(payload, False)
+            _, type_name = type_of(payload, False)
             if self._trust is not None and not self._trust.may_issue(issuer, type_name):
                 raise PolicyError(Code.UNTRUSTED_ISSUER, "the issuer is not trusted for this type")
             return source(issuer, kid)
@@ -629,37 +445,37 @@ class Verifier:
                 )
         return processed
 
-    def _authority(self, run: _Run, issuer: str | None, type_name: str) -> None:
+    def _authority(self, run: Run, issuer: str | None, type_name: str) -> None:
         if self._pinned is not None:
             run.passed("issuer_authority", note="pinned issuer key")
             return
         trust = self._trust
         assert trust is not None  # noqa: S101 - the constructor requires one of the two
         if not isinstance(issuer, str) or not trust.may_issue(issuer, type_name):
-            _step(run, "issuer_authority", _untrusted)
+            step(run, "issuer_authority", refuse_untrusted)
         run.passed("issuer_authority")
 
-    def _schema(self, run: _Run, ctype: CredentialType | None, subject: JSONObject) -> None:
+    def _schema(self, run: Run, ctype: CredentialType | None, subject: JSONObject) -> None:
         if ctype is None:
             run.skipped("schema", "a type this library does not know")
             return
-        _step(
+        step(
             run,
             "schema",
             lambda: validate_subject(ctype.schema, subject, disclosed_only=True),
         )
         run.passed("schema")
 
-    def _status_check(self, run: _Run, claims: JSONObject, is_vc: bool) -> None:
+    def _status_check(self, run: Run, claims: JSONObject, is_vc: bool) -> None:
         status = claims.get("credentialStatus" if is_vc else "status")
         if status is None:
             run.skipped("status", "the credential has no status entry")
             return
         source = self._status
         if source is None:
-            _step(run, "status", _no_status_source)
+            step(run, "status", refuse_unchecked_status)
             return
-        _step(run, "status", lambda: source.check(status, issuer=run.issuer))
+        step(run, "status", lambda: source.check(status, issuer=run.issuer))
         run.passed("status")
 
 
@@ -681,118 +497,3 @@ def _text(presentation: str | bytes) -> str:
     if not isinstance(presentation, str):
         raise MalformedInputError(Code.MALFORMED, "a presentation is text")
     return presentation.strip()
-
-
-def _issuer_of(payload: JSONObject, is_vc: bool) -> str | None:
-    value = payload.get("issuer" if is_vc else "iss")
-    if is_vc and isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) else None
-
-
-def _check_vp_binding(subject: JSONObject, vp: JSONObject, now: int, limits: Limits) -> None:
-    if subject.get("id") != vp.get("holder"):
-        raise VerificationError(
-            Code.DID_MISMATCH, "the presentation's holder is not the credential's subject"
-        )
-    sd_jwt.check_presentation_time(vp.get("iat"), now, limits)
-
-
-def _kb_without_cnf() -> None:
-    raise VerificationError(Code.KB_JWT_INVALID, "a KB-JWT came with a credential without cnf")
-
-
-def _unbound() -> None:
-    raise PolicyError(
-        Code.HOLDER_BINDING_MISSING, "the verifier requires a holder-bound presentation"
-    )
-
-
-def _untrusted() -> None:
-    raise PolicyError(Code.UNTRUSTED_ISSUER, "the issuer may not issue this credential type")
-
-
-def _no_status_source() -> None:
-    raise PolicyError(Code.STATUS_UNCHECKED, "the credential's status cannot be checked here")
-
-
-def _mismatch(code: Code, what: str) -> Callable[[], None]:
-    def fail() -> None:
-        raise VerificationError(code, f"the presentation was made for {what}")
-
-    return fail
-
-
-def _enveloped_credential(vp: JSONObject) -> str:
-    if vp.get("@context") != [V2_CONTEXT] and not (
-        isinstance(vp.get("@context"), list) and vp["@context"][:1] == [V2_CONTEXT]  # type: ignore[index]
-    ):
-        raise MalformedInputError(Code.MALFORMED, "a presentation starts with the v2 context")
-    creds = vp.get("verifiableCredential")
-    if not isinstance(creds, list) or len(creds) != 1 or not isinstance(creds[0], dict):
-        raise MalformedInputError(Code.MALFORMED, "a presentation envelops one credential")
-    envelope = creds[0]
-    ident = envelope.get("id")
-    prefix = "data:application/vc+jwt,"
-    if envelope.get("type") != "EnvelopedVerifiableCredential" or not (
-        isinstance(ident, str) and ident.startswith(prefix)
-    ):
-        raise MalformedInputError(
-            Code.MALFORMED, "the credential must be enveloped as data:application/vc+jwt"
-        )
-    return ident[len(prefix) :]
-
-
-def _type_of(claims: JSONObject, is_vc: bool) -> tuple[CredentialType | None, str]:
-    if is_vc:
-        types = claims.get("type")
-        if not isinstance(types, list) or "VerifiableCredential" not in types:
-            raise MalformedInputError(Code.MALFORMED, "type must list VerifiableCredential")
-        named = [t for t in types if isinstance(t, str) and t != "VerifiableCredential"]
-        if len(named) != 1:
-            raise MalformedInputError(Code.MALFORMED, "one credential type is expected")
-        return CREDENTIAL_TYPES.get(named[0]), named[0]
-    vct = claims.get("vct")
-    if not isinstance(vct, str) or not vct:
-        raise MalformedInputError(Code.MALFORMED, "an SD-JWT VC needs a vct")
-    ctype = find_by_vct(vct)
-    return ctype, ctype.name if ctype is not None else vct
-
-
-def _subject_of(claims: JSONObject, is_vc: bool) -> JSONObject:
-    if is_vc:
-        subject = claims.get("credentialSubject")
-        if not isinstance(subject, dict):
-            raise MalformedInputError(Code.MALFORMED, "credentialSubject is an object")
-        return subject
-    return {k: v for k, v in claims.items() if k not in _REGISTERED}
-
-
-def _timestamp(value: JSONValue, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise MalformedInputError(Code.MALFORMED, f"{name} is a date-time", field=name)
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise MalformedInputError(
-                Code.MALFORMED, f"{name} is an XML Schema date-time", field=name
-            ) from None
-        if moment.tzinfo is None:
-            raise MalformedInputError(Code.MALFORMED, f"{name} needs a time zone", field=name)
-        return moment.timestamp()
-    if isinstance(value, int) and not -(2**53) < value < 2**53:
-        raise MalformedInputError(Code.MALFORMED, f"{name} is out of range", field=name)
-    return float(value)
-
-
-def _check_validity(claims: JSONObject, is_vc: bool, now: int, limits: Limits) -> None:
-    skew = limits.clock_skew.total_seconds()
-    starts = ("validFrom", "nbf") if is_vc else ("nbf", "iat")
-    ends = ("validUntil", "exp")
-    for name in starts:
-        if name in claims and _timestamp(claims[name], name) > now + skew:
-            raise VerificationError(Code.NOT_YET_VALID, "the credential is not valid yet")
-    for name in ends:
-        if name in claims and _timestamp(claims[name], name) <= now - skew:
-            raise VerificationError(Code.EXPIRED, "the credential has expired")
