@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Final
+from typing import Final
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -73,29 +73,30 @@ from seoul_vc.service._http import (
     read_json,
 )
 from seoul_vc.service.context import ISSUER_FRAGMENT, Service
-from seoul_vc.service.openapi import (
-    Section,
-    form_body,
-    json_body,
-    json_response_spec,
-    problems,
-)
+from seoul_vc.service.openapi import Section
 from seoul_vc.service.problems import status_of
+from seoul_vc.service.routes.issuer_openapi import (
+    LEAVES,
+    LIST_ID_PATTERN,
+    MAX_EXPIRES_IN,
+    OFFER_ID_PATTERN,
+    SCHEMAS,
+    STATUS_PREFIX,
+    TAGS,
+    issuer_paths,
+)
 from seoul_vc.status import StatusRegistry, StatusType
 
 __all__ = ["STATUS_PREFIX", "STATUS_TTL", "section"]
 
-#: Where the status lists live below ``public_url``.
-STATUS_PREFIX: Final = "/status"
 #: How long verifiers may cache a list version (its ``ttl``, and the served max-age).
 STATUS_TTL: Final = timedelta(minutes=5)
 METADATA_CACHE: Final = "public, max-age=300"
 _OFFER_FIELDS: Final = frozenset(
     {"credential_configuration_id", "subject", "tx_code", "expires_in"}
 )
-_OFFER_ID: Final = re.compile(r"[0-9a-f]{24}")
-_LIST_ID: Final = re.compile(r"[0-9a-f]{16}")
-_LEAVES: Final = ("status", "revocation", "suspension")
+_OFFER_ID: Final = re.compile(OFFER_ID_PATTERN[1:-1])
+_LIST_ID: Final = re.compile(LIST_ID_PATTERN[1:-1])
 _STATE_NAMES: Final = {
     StatusType.VALID: "valid",
     StatusType.INVALID: "revoked",
@@ -147,9 +148,9 @@ def _offer_arguments(body: JSONObject) -> tuple[str, JSONObject, bool, timedelta
         raise _malformed("tx_code is true or false", "tx_code")
     expires_in = body.get("expires_in")
     if expires_in is not None and (
-        type(expires_in) is not int or not 1 <= expires_in <= 7 * 24 * 3600
+        type(expires_in) is not int or not 1 <= expires_in <= MAX_EXPIRES_IN
     ):
-        raise _malformed("expires_in is 1 to 604800 seconds", "expires_in")
+        raise _malformed(f"expires_in is 1 to {MAX_EXPIRES_IN} seconds", "expires_in")
     lifetime = None if expires_in is None else timedelta(seconds=expires_in)
     return configuration_id, subject, tx_code, lifetime
 
@@ -291,7 +292,7 @@ def section(service: Service) -> Section:
     async def status_list(request: Request) -> Response:
         list_id = str(request.path_params["list_id"])
         leaf = str(request.path_params["leaf"])
-        if _LIST_ID.fullmatch(list_id) is None or leaf not in _LEAVES:
+        if _LIST_ID.fullmatch(list_id) is None or leaf not in LEAVES:
             raise NotFoundError(Code.NOT_FOUND, "no such status list")
         uri = service.url(f"{STATUS_PREFIX}/{list_id}/{leaf}")
         published = await run_in_threadpool(issuance.status_list, uri)
@@ -319,363 +320,4 @@ def section(service: Service) -> Section:
         Route("/issuer/v1/status/publish", publish, methods=["POST"]),
         Route(STATUS_PREFIX + "/{list_id}/{leaf}", status_list, methods=["GET"]),
     ]
-    return Section(routes=routes, paths=_paths(), schemas=_SCHEMAS, tags=_TAGS)
-
-
-# -- OpenAPI --------------------------------------------------------------------------------------
-
-_TAGS: Final = [
-    {"name": "issuer", "description": "OpenID4VCI 1.0 issuer (pre-authorized code flow)"},
-    {"name": "issuer-agency", "description": "The issuing agency's offers and status lists"},
-]
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _oauth(*statuses: int) -> dict[str, Any]:
-    return {
-        str(status): json_response_spec(
-            "Refused (OAuth 2.0 / OpenID4VCI error response)", _ref("OAuthError")
-        )
-        for status in statuses
-    }
-
-
-_AGENCY: Final[list[dict[str, list[str]]]] = [{"agencyToken": []}]
-_STATUS_BODY: Final = {
-    "type": "object",
-    "additionalProperties": False,
-    "minProperties": 1,
-    "maxProperties": 1,
-    "properties": {
-        "offer_id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
-        "status": {
-            "type": ["object", "array"],
-            "description": "The credential's status (dc+sd-jwt) or credentialStatus (vc+jwt).",
-        },
-    },
-}
-
-_SCHEMAS: Final[dict[str, Any]] = {
-    "OAuthError": {
-        "type": "object",
-        "description": "RFC 6749 §5.2 / RFC 6750 §3.1 / OpenID4VCI §8.3.1.2, plus our code.",
-        "required": ["error"],
-        "properties": {
-            "error": {"type": "string"},
-            "error_description": {"type": "string"},
-            "code": {"type": "string"},
-            "details": {"type": "object"},
-        },
-    },
-    "CredentialOffer": {
-        "type": "object",
-        "required": ["credential_issuer", "credential_configuration_ids", "grants"],
-        "properties": {
-            "credential_issuer": {"type": "string"},
-            "credential_configuration_ids": {"type": "array", "items": {"type": "string"}},
-            "grants": {"type": "object"},
-        },
-    },
-    "CreatedOffer": {
-        "type": "object",
-        "required": ["offer_id", "credential_offer", "offer_uri", "expires_at"],
-        "properties": {
-            "offer_id": {"type": "string"},
-            "credential_offer": {"$ref": "#/components/schemas/CredentialOffer"},
-            "offer_uri": {"type": "string"},
-            "expires_at": {"type": "integer"},
-            "tx_code": {"type": "string", "pattern": "^[0-9]{6}$"},
-        },
-    },
-    "OfferState": {
-        "type": "object",
-        "required": ["offer_id", "credential_configuration_id", "state", "expires_at"],
-        "properties": {
-            "offer_id": {"type": "string"},
-            "credential_configuration_id": {"type": "string"},
-            "state": {"enum": ["offered", "redeemed", "issued", "invalidated", "expired"]},
-            "expires_at": {"type": "integer"},
-            "issued_at": {"type": ["integer", "null"]},
-            "status": {"type": ["object", "array", "null"]},
-        },
-    },
-}
-
-
-def _paths() -> dict[str, Any]:
-    metadata = json_response_spec("The metadata document", {"type": "object"})
-    return {
-        ISSUER_WELL_KNOWN: {
-            "get": {
-                "tags": ["issuer"],
-                "summary": "Credential Issuer Metadata (OpenID4VCI 1.0 §12.2)",
-                "operationId": "getCredentialIssuerMetadata",
-                "responses": {"200": metadata},
-            }
-        },
-        AS_WELL_KNOWN: {
-            "get": {
-                "tags": ["issuer"],
-                "summary": "OAuth 2.0 Authorization Server Metadata (RFC 8414)",
-                "operationId": "getAuthorizationServerMetadata",
-                "responses": {"200": metadata},
-            }
-        },
-        WELL_KNOWN_PATH: {
-            "get": {
-                "tags": ["issuer"],
-                "summary": "JWT VC Issuer Metadata of public_url (SD-JWT VC §4)",
-                "operationId": "getJwtVcIssuerMetadata",
-                "responses": {"200": metadata},
-            }
-        },
-        TOKEN_PATH: {
-            "post": {
-                "tags": ["issuer"],
-                "summary": "Token endpoint: trade a pre-authorized code (OpenID4VCI 1.0 §6)",
-                "operationId": "postToken",
-                "requestBody": form_body(
-                    {
-                        "type": "object",
-                        "required": ["grant_type", "pre-authorized_code"],
-                        "properties": {
-                            "grant_type": {
-                                "const": "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-                            },
-                            "pre-authorized_code": {
-                                "type": "string",
-                                "minLength": 1,
-                                "maxLength": 1024,
-                            },
-                            "tx_code": {"type": "string", "maxLength": 64},
-                            "client_id": {"type": "string", "minLength": 1, "maxLength": 255},
-                        },
-                    }
-                ),
-                "responses": {
-                    "200": json_response_spec(
-                        "An access token",
-                        {
-                            "type": "object",
-                            "required": ["access_token", "token_type", "expires_in"],
-                            "properties": {
-                                "access_token": {"type": "string"},
-                                "token_type": {"const": "Bearer"},
-                                "expires_in": {"type": "integer"},
-                            },
-                        },
-                    ),
-                    **_oauth(400),
-                    **problems(413, 503),
-                },
-            }
-        },
-        NONCE_PATH: {
-            "post": {
-                "tags": ["issuer"],
-                "summary": "Nonce endpoint: a fresh c_nonce (OpenID4VCI 1.0 §7)",
-                "operationId": "postNonce",
-                "responses": {
-                    "200": json_response_spec(
-                        "A c_nonce",
-                        {
-                            "type": "object",
-                            "required": ["c_nonce"],
-                            "properties": {"c_nonce": {"type": "string"}},
-                        },
-                    ),
-                    **problems(413, 503),
-                },
-            }
-        },
-        CREDENTIAL_PATH: {
-            "post": {
-                "tags": ["issuer"],
-                "summary": "Credential endpoint: one credential per key proof (§8)",
-                "operationId": "postCredential",
-                "security": [{"accessToken": []}],
-                "requestBody": json_body(
-                    {
-                        "type": "object",
-                        "required": ["credential_configuration_id", "proofs"],
-                        "properties": {
-                            "credential_configuration_id": {
-                                "type": "string",
-                                "minLength": 1,
-                                "maxLength": 256,
-                            },
-                            "proofs": {
-                                "type": "object",
-                                "additionalProperties": False,
-                                "required": ["jwt"],
-                                "properties": {
-                                    "jwt": {
-                                        "type": "array",
-                                        "minItems": 1,
-                                        "maxItems": 1,
-                                        "items": {"type": "string", "maxLength": 65536},
-                                    }
-                                },
-                            },
-                        },
-                    }
-                ),
-                "responses": {
-                    "200": json_response_spec(
-                        "The credential",
-                        {
-                            "type": "object",
-                            "required": ["credentials"],
-                            "properties": {
-                                "credentials": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "required": ["credential"],
-                                        "properties": {"credential": {"type": "string"}},
-                                    },
-                                }
-                            },
-                        },
-                    ),
-                    **_oauth(400, 401),
-                    **problems(413, 503),
-                },
-            }
-        },
-        "/issuer/v1/offers": {
-            "post": {
-                "tags": ["issuer-agency"],
-                "summary": "Create a pre-authorized credential offer for a citizen",
-                "operationId": "createCredentialOffer",
-                "security": _AGENCY,
-                "requestBody": json_body(
-                    {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["credential_configuration_id", "subject"],
-                        "properties": {
-                            "credential_configuration_id": {
-                                "type": "string",
-                                "minLength": 1,
-                                "maxLength": 128,
-                            },
-                            "subject": {"type": "object"},
-                            "tx_code": {"type": "boolean"},
-                            "expires_in": {"type": "integer", "minimum": 1, "maximum": 604800},
-                        },
-                    }
-                ),
-                "responses": {
-                    "201": json_response_spec("The offer", _ref("CreatedOffer")),
-                    **problems(400, 401, 404, 413, 503),
-                },
-            }
-        },
-        "/issuer/v1/offers/{offer_id}": {
-            "get": {
-                "tags": ["issuer-agency"],
-                "summary": "What became of an offer, and its credential's status entry",
-                "operationId": "getCredentialOffer",
-                "security": _AGENCY,
-                "parameters": [
-                    {
-                        "name": "offer_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
-                    }
-                ],
-                "responses": {
-                    "200": json_response_spec("The offer's state", _ref("OfferState")),
-                    **problems(401, 404, 503),
-                },
-            }
-        },
-        **{
-            f"/issuer/v1/status/{action}": {
-                "post": {
-                    "tags": ["issuer-agency"],
-                    "summary": f"{action.capitalize()} a credential (published by publish)",
-                    "operationId": f"{action}Credential",
-                    "security": _AGENCY,
-                    "requestBody": json_body(_STATUS_BODY),
-                    "responses": {
-                        "200": json_response_spec(
-                            "The entry's status now",
-                            {
-                                "type": "object",
-                                "required": ["status"],
-                                "properties": {
-                                    "status": {"enum": ["valid", "revoked", "suspended"]}
-                                },
-                            },
-                        ),
-                        **problems(400, 401, 404, 409, 413, 503),
-                    },
-                }
-            }
-            for action in ("revoke", "suspend", "reinstate")
-        },
-        "/issuer/v1/status/publish": {
-            "post": {
-                "tags": ["issuer-agency"],
-                "summary": "Sign and anchor a new version of each changed status list",
-                "operationId": "publishStatusLists",
-                "security": _AGENCY,
-                "requestBody": json_body(
-                    {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {"everything": {"type": "boolean"}},
-                    },
-                    required=False,
-                ),
-                "responses": {
-                    "200": json_response_spec(
-                        "The versions published",
-                        {
-                            "type": "object",
-                            "required": ["published"],
-                            "properties": {"published": {"type": "array"}},
-                        },
-                    ),
-                    **problems(400, 401, 403, 409, 413, 503),
-                },
-            }
-        },
-        STATUS_PREFIX + "/{list_id}/{leaf}": {
-            "get": {
-                "tags": ["issuer"],
-                "summary": "A signed status list (Token Status List or Bitstring Status List)",
-                "operationId": "getStatusList",
-                "parameters": [
-                    {
-                        "name": "list_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
-                    },
-                    {
-                        "name": "leaf",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"enum": list(_LEAVES)},
-                    },
-                ],
-                "responses": {
-                    "200": {
-                        "description": "The latest signed version",
-                        "content": {
-                            "application/statuslist+jwt": {"schema": {"type": "string"}},
-                            "application/vc+jwt": {"schema": {"type": "string"}},
-                        },
-                    },
-                    **problems(403, 404, 409, 503),
-                },
-            }
-        },
-    }
+    return Section(routes=routes, paths=issuer_paths(), schemas=SCHEMAS, tags=TAGS)
