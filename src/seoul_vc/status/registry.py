@@ -25,6 +25,11 @@ signed status lists:
   version and the SHA-256 of the exact token: :mod:`seoul_vc.ledger.anchor`), and returns
   the tokens with their receipts, to be served at their URIs (``write_to`` a folder).
 
+This module holds allocation and status changes, and :class:`StatusRegistry`; its other rooms
+are private bases of it: :mod:`~seoul_vc.status._base` (the configuration, the store, the
+kinds of list and their URIs) and :mod:`~seoul_vc.status._publish` (signing, recording,
+anchoring and serving versions, and :class:`PublishedList`).
+
 Example:
     >>> import os, tempfile
     >>> from seoul_vc.credentials import Issuer
@@ -46,44 +51,20 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import os
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
-from seoul_vc import _json
-from seoul_vc._json import JSONObject, JSONValue
+from seoul_vc._json import JSONValue
 from seoul_vc._tables import one_row
-from seoul_vc.credentials.issuer import Issuer
-from seoul_vc.errors import (
-    Code,
-    ConfigurationError,
-    MalformedInputError,
-    NotFoundError,
-    StateConflictError,
-)
-from seoul_vc.jose import encode_jwt
-from seoul_vc.limits import Limits
-from seoul_vc.status._store import Tx, open_registry_store
+from seoul_vc.errors import Code, ConfigurationError, MalformedInputError, StateConflictError
+from seoul_vc.status._base import _PURPOSES, ListKind, _uris
+from seoul_vc.status._publish import PublishedList, _RegistryPublishing
+from seoul_vc.status._store import Tx
 from seoul_vc.status.anchoring import Anchor, AnchorReceipt
-from seoul_vc.status.bitstring import (
-    BitstringStatusListEntry,
-    StatusPurpose,
-    format_status_list_credential,
-    parse_status_entries,
-)
-from seoul_vc.status.token_list import (
-    STATUS_LIST_TYP,
-    StatusListReference,
-    StatusType,
-    encode_status_list,
-    parse_status_claim,
-    set_status,
-)
+from seoul_vc.status.bitstring import BitstringStatusListEntry, parse_status_entries
+from seoul_vc.status.token_list import StatusListReference, StatusType, parse_status_claim
 
 __all__ = [
     "Anchor",
@@ -95,13 +76,8 @@ __all__ = [
     "kind_for_format",
 ]
 
-ListKind = Literal["bitstring", "token"]
-#: Entry width of each kind of list, in bits.
-_BITS: Final[Mapping[str, int]] = {"bitstring": 1, "token": 2}
-_PURPOSES: Final = (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
 #: Allocations from which the whole shuffle table of a list is read at once.
 _PRELOAD: Final = 256
-_DEFAULT_LIMITS: Final = Limits()
 _SELECT_STATUS: Final = "SELECT status FROM {p}status_entries WHERE list_id = ? AND idx = ?"
 _NEVER_GIVEN: Final = "this registry never gave out that index"
 
@@ -153,41 +129,10 @@ class StatusAllocation:
         ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PublishedList:
-    """One signed, published status list version.
-
-    Attributes:
-        uri: where it must be served.
-        version: its version, from 1.
-        token: the signed token (compact JWS), byte for byte what must be served.
-        sha256: SHA-256 of the token's ASCII bytes (what the ledger records).
-        media_type: the Content-Type to serve it with.
-        receipt: the anchor receipt, if the registry has an anchor.
-    """
-
-    uri: str
-    version: int
-    token: str
-    sha256: bytes
-    media_type: str
-    receipt: AnchorReceipt | None = None
-
-    def to_json(self) -> JSONObject:
-        """Return a summary as JSON (the token itself is not repeated)."""
-        return {
-            "uri": self.uri,
-            "version": self.version,
-            "sha256": self.sha256.hex(),
-            "media_type": self.media_type,
-            "receipt": None if self.receipt is None else self.receipt.to_json(),
-        }
-
-
 # -- the registry -----------------------------------------------------------------------------
 
 
-class StatusRegistry:
+class StatusRegistry(_RegistryPublishing):
     """An issuer's status lists; see the module docstring.
 
     Args:
@@ -205,49 +150,6 @@ class StatusRegistry:
     Raises:
         ConfigurationError: ``bad_argument`` for a bad base URL, list size, validity or ttl.
     """
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        issuer: Issuer,
-        base_url: str,
-        list_size: int | None = None,
-        validity: timedelta = timedelta(days=1),
-        ttl: timedelta = timedelta(minutes=5),
-        anchor: Anchor | None = None,
-        limits: Limits | None = None,
-    ) -> None:
-        limits = limits or _DEFAULT_LIMITS
-        size = limits.min_status_list_entries if list_size is None else list_size
-        if size < limits.min_status_list_entries or size % 8 or size > 2**31:
-            raise ConfigurationError(
-                Code.BAD_ARGUMENT,
-                "a list has a multiple of 8 entries, at least the herd-privacy minimum",
-                minimum=limits.min_status_list_entries,
-            )
-        if not base_url.startswith("https://") or any(c in base_url for c in "?# \n"):
-            raise ConfigurationError(
-                Code.BAD_ARGUMENT, "base_url is an https URL without query or fragment"
-            )
-        if validity <= timedelta(0) or not timedelta(seconds=1) <= ttl <= validity:
-            raise ConfigurationError(
-                Code.BAD_ARGUMENT, "validity is positive and ttl between 1 s and validity"
-            )
-        self._store = open_registry_store(url)
-        self._issuer = issuer
-        self._base = base_url.rstrip("/")
-        self._size = size
-        self._validity = validity
-        self._ttl = ttl
-        self._anchor = anchor
-
-    def close(self) -> None:
-        """Close the database."""
-        self._store.close()
-
-    def _now(self) -> int:
-        return int(self._issuer.clock.now().timestamp())
 
     # -- allocation ---------------------------------------------------------------------------
     def allocate(self, format: str) -> StatusAllocation:
@@ -411,208 +313,6 @@ class StatusRegistry:
                 Code.MALFORMED, "the status entries point at different registry slots"
             )
         return located.pop()
-
-    def _list_of(self, uri: str) -> str:
-        prefix = self._base + "/"
-        rest = uri[len(prefix) :] if uri.startswith(prefix) else ""
-        list_id, _, leaf = rest.partition("/")
-        if leaf not in ("revocation", "suspension", "status") or not list_id:
-            raise NotFoundError(Code.NOT_FOUND, "the status list is not one of this registry's")
-        return list_id
-
-    # -- publishing ----------------------------------------------------------------------------
-    def publish(self, *, everything: bool = False) -> list[PublishedList]:
-        """Sign, record and anchor a new version of every changed list (or of all).
-
-        Each version is recorded in the registry before it is anchored, so a failure between
-        the two leaves a gap in version numbers, never two lists under one version.
-
-        Raises:
-            StateConflictError, PolicyError: from the anchor (see :class:`Anchor`).
-            StorageError, UnavailableError: the database failed.
-        """
-        published: list[PublishedList] = []
-        with self._store.write() as tx:
-            lists = tx.execute(
-                "SELECT list_id, kind, base_url, size, version FROM {p}status_lists "
-                "WHERE dirty = 1 OR ? = 1 ORDER BY list_id",
-                (1 if everything else 0,),
-            )
-            for list_id, kind, base, size, version in lists:
-                statuses = tx.execute(
-                    "SELECT idx, status FROM {p}status_entries WHERE list_id = ? AND status != 0",
-                    (list_id,),
-                )
-                tokens = self._sign(str(kind), str(base), str(list_id), int(size), statuses,
-                                    int(version) + 1)  # fmt: skip
-                now = self._now()
-                for uri, token, media_type in tokens:
-                    digest = hashlib.sha256(token.encode("ascii")).digest()
-                    tx.execute(
-                        "INSERT INTO {p}status_published (uri, version, sha256, token, receipt, "
-                        "published_at) VALUES (?, ?, ?, ?, NULL, ?)",
-                        (uri, int(version) + 1, digest, token, now),
-                    )
-                    published.append(
-                        PublishedList(
-                            uri=uri,
-                            version=int(version) + 1,
-                            token=token,
-                            sha256=digest,
-                            media_type=media_type,
-                        )
-                    )
-                tx.execute(
-                    "UPDATE {p}status_lists SET version = ?, dirty = 0 WHERE list_id = ?",
-                    (int(version) + 1, list_id),
-                )
-        if self._anchor is None:
-            return published
-        anchored: list[PublishedList] = []
-        for item in published:
-            kind_bits = 1 if item.media_type.endswith("vc+jwt") else _BITS["token"]
-            size = self._size_of(item.uri)
-            receipt = self._anchor.anchor(
-                uri=item.uri, version=item.version, sha256=item.sha256, size=size, bits=kind_bits
-            )
-            with self._store.write() as tx:
-                tx.execute(
-                    "UPDATE {p}status_published SET receipt = ? WHERE uri = ? AND version = ?",
-                    (_json.canonical(receipt.to_json()).decode(), item.uri, item.version),
-                )
-            anchored.append(
-                PublishedList(
-                    uri=item.uri,
-                    version=item.version,
-                    token=item.token,
-                    sha256=item.sha256,
-                    media_type=item.media_type,
-                    receipt=receipt,
-                )
-            )
-        return anchored
-
-    def _size_of(self, uri: str) -> int:
-        with self._store.read() as tx:
-            rows = tx.execute(
-                "SELECT size FROM {p}status_lists WHERE list_id = ?", (self._list_of(uri),)
-            )
-        return int(rows[0][0])
-
-    def _sign(
-        self,
-        kind: str,
-        base: str,
-        list_id: str,
-        size: int,
-        statuses: Sequence[tuple[object, ...]],
-        version: int,
-    ) -> list[tuple[str, str, str]]:
-        issuer = self._issuer
-        now = issuer.clock.now().replace(microsecond=0)
-        until = now + self._validity
-        uris = _uris("token" if kind == "token" else "bitstring", base, list_id)
-        if kind == "token":
-            data = bytearray(size * _BITS["token"] // 8)
-            for idx, status in statuses:
-                set_status(data, _BITS["token"], int(str(idx)), int(str(status)))
-            claims: dict[str, JSONValue] = {
-                "sub": uris[0],
-                "iss": issuer.did,
-                "iat": int(now.timestamp()),
-                "exp": int(until.timestamp()),
-                "ttl": int(self._ttl.total_seconds()),
-                "status_list": encode_status_list(bytes(data), _BITS["token"]),
-            }
-            token = encode_jwt(claims, issuer.key, typ=STATUS_LIST_TYP, kid=issuer.kid)
-            return [(uris[0], token, "application/statuslist+jwt")]
-        out = []
-        for purpose, uri in zip(_PURPOSES, uris, strict=True):
-            bits = bytearray(size // 8)
-            flag = (
-                StatusType.INVALID if purpose is StatusPurpose.REVOCATION else StatusType.SUSPENDED
-            )
-            for idx, status in statuses:
-                if int(str(status)) == flag:
-                    i = int(str(idx))
-                    bits[i >> 3] |= 0x80 >> (i & 7)
-            document = format_status_list_credential(
-                id=uri,
-                issuer=issuer.did,
-                purpose=purpose.value,
-                bitstring=bytes(bits),
-                valid_from=now,
-                valid_until=until,
-                ttl_ms=int(self._ttl.total_seconds() * 1000),
-            )
-            token = encode_jwt(
-                document, issuer.key, typ="vc+jwt", kid=issuer.kid, header={"cty": "vc"}
-            )
-            out.append((uri, token, "application/vc+jwt"))
-        return out
-
-    def latest(self, uri: str) -> PublishedList:
-        """Return the latest published version of ``uri``.
-
-        Raises:
-            NotFoundError: ``not_found`` if it was never published.
-        """
-        with self._store.read() as tx:
-            version, token, digest, receipt = one_row(
-                tx,
-                "SELECT version, token, sha256, receipt FROM {p}status_published WHERE uri = ? "
-                "ORDER BY version DESC LIMIT 1",
-                (uri,),
-                "that status list was never published",
-            )
-        return PublishedList(
-            uri=uri,
-            version=int(version),
-            token=str(token),
-            sha256=bytes(digest),
-            media_type="application/statuslist+jwt"
-            if uri.endswith("/status")
-            else "application/vc+jwt",
-            receipt=None
-            if receipt is None
-            else AnchorReceipt.from_json(
-                _json.loads(str(receipt), max_bytes=1 << 20, max_depth=4, what="receipt")
-            ),
-        )
-
-    def write_to(
-        self, directory: str | os.PathLike[str], published: Iterable[PublishedList]
-    ) -> list[Path]:
-        """Write published tokens under ``directory`` at their path below ``base_url``.
-
-        Each file is replaced atomically (written beside it, then renamed), so a web server
-        serving the folder never shows half a list.
-
-        Raises:
-            ConfigurationError: ``unreadable_input`` if a file cannot be written.
-        """
-        root = Path(directory)
-        written = []
-        for item in published:
-            relative = item.uri[len(self._base) + 1 :]
-            target = root.joinpath(*relative.split("/"))
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                partial = target.with_name(target.name + ".partial")
-                partial.write_text(item.token, encoding="ascii")
-                partial.replace(target)
-            except OSError as exc:
-                raise ConfigurationError(
-                    Code.UNREADABLE_INPUT, f"cannot write the status list: {exc.strerror}"
-                ) from exc
-            written.append(target)
-        return written
-
-
-def _uris(kind: ListKind, base: str, list_id: str) -> tuple[str, ...]:
-    if kind == "token":
-        return (f"{base}/{list_id}/status",)
-    return tuple(f"{base}/{list_id}/{p.value}" for p in _PURPOSES)
 
 
 def _draw(tx: Tx, list_id: str, size: int, cursor: int, take: int) -> list[int]:
