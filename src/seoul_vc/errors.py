@@ -149,6 +149,8 @@ class Code(StrEnum):
     # -- state ---------------------------------------------------------------------------------
     CONSENT_EXHAUSTED = "consent_exhausted"
     """The consent's view budget is spent."""
+    REFUSALS_FULL = "refusals_full"
+    """The consent has recorded as many refusals as it may (the view is refused unrecorded)."""
     NONCE_REPLAYED = "nonce_replayed"
     """The verifier's nonce was already used by an earlier presentation."""
     CONFLICT = "conflict"
@@ -430,6 +432,7 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.ADDRESS_REFUSED: PolicyError,
     Code.INSECURE_TRANSPORT: PolicyError,
     Code.CONSENT_EXHAUSTED: StateConflictError,
+    Code.REFUSALS_FULL: StateConflictError,
     Code.CONFLICT: StateConflictError,
     Code.ALREADY_EXISTS: StateConflictError,
     # voting and mileage room

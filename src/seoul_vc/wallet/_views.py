@@ -32,6 +32,7 @@ from seoul_vc.errors import (
     UnavailableError,
 )
 from seoul_vc.keys import PrivateKey
+from seoul_vc.ledger.apps import consent as consent_app
 from seoul_vc.ledger.apps.consent import REFUSAL, REFUSAL_REASONS, VIEW
 from seoul_vc.ledger.bundle import make_bundle
 from seoul_vc.ledger.checkpoint import parse_checkpoint
@@ -46,14 +47,12 @@ __all__ = ["MAX_RECORDED_REFUSALS", "MAX_RECORDED_STRANGER_REFUSALS", "Consented
 
 _MAX_VIEW_RETRIES: Final = 256
 #: Refusals a consent records (ledger entry and history event); later ones are refused the
-#: same way, unrecorded. Each record is a ledger entry that lasts forever, so no stream of
-#: requests may add them without bound.
-MAX_RECORDED_REFUSALS: Final = 256
-#: Once a consent has this many refusals recorded, those of other verifiers than the
-#: consent's are no longer recorded. Consent ids are public on the ledger and anyone can sign
-#: a request with a did:key, so strangers may fill only these first places, never the rest,
-#: which stay for the consent's own verifier (an exhausted or expired budget, a replay).
-MAX_RECORDED_STRANGER_REFUSALS: Final = 32
+#: same way, unrecorded. The ledger's consent application holds the bounds
+#: (:data:`~seoul_vc.ledger.apps.consent.MAX_REFUSALS`), inside its append transaction.
+MAX_RECORDED_REFUSALS: Final = consent_app.MAX_REFUSALS
+#: Past this many, refusals of other verifiers than the consent's are no longer recorded
+#: (:data:`~seoul_vc.ledger.apps.consent.MAX_STRANGER_REFUSALS`).
+MAX_RECORDED_STRANGER_REFUSALS: Final = consent_app.MAX_STRANGER_REFUSALS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,22 +199,27 @@ class _WalletViews(_WalletConsents, _WalletCredentials):
         hashed: str,
         code: Code,
     ) -> None:
+        # Refused all the same past the bounds, unrecorded (see MAX_RECORDED_REFUSALS). Read
+        # first to spare a signature; the ledger's own check is the one that holds under
+        # concurrent refusals.
         state = self.ledger.state("consent", f"c/{grant.consent_id}")
         recorded = state.get("refusals") if isinstance(state, dict) else None
-        bound = (
-            MAX_RECORDED_REFUSALS
-            if req.verifier == grant.verifier
-            else MAX_RECORDED_STRANGER_REFUSALS
-        )
+        own = req.verifier == grant.verifier
+        bound = consent_app.MAX_REFUSALS if own else consent_app.MAX_STRANGER_REFUSALS
         if isinstance(recorded, int) and recorded >= bound:
-            return  # refused all the same, unrecorded (see MAX_RECORDED_REFUSALS)
+            return
         body: JSONObject = {
             "consent": grant.consent_id,
             "verifier": req.verifier,
             "nonce_hash": hashed,
             "reason": str(code),
         }
-        receipt = self.ledger.append(sign_entry(REFUSAL, body, pseudonym, time=self._now()))
+        try:
+            receipt = self.ledger.append(sign_entry(REFUSAL, body, pseudonym, time=self._now()))
+        except StateConflictError as exc:
+            if exc.code is Code.REFUSALS_FULL:
+                return  # a concurrent refusal took the last place
+            raise
         details = _consent_details(grant, receipt.index)
         details.update({"verifier": req.verifier, "reason": str(code), "nonce_hash": hashed})
         self._record_event(wallet_id, "refusal", details)

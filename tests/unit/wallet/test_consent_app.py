@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from seoul_vc import Code, FixedClock, Ledger, PrivateKey, SeoulVCError
-from seoul_vc.ledger.apps.consent import GRANT, REFUSAL, VIEW, WITHDRAW
+from seoul_vc.ledger.apps.consent import (
+    GRANT,
+    MAX_REFUSALS,
+    MAX_STRANGER_REFUSALS,
+    REFUSAL,
+    VIEW,
+    WITHDRAW,
+)
 from seoul_vc.ledger.entry import sign_entry, signer_did
 
 CONSENT = "AAAAAAAAAAAAAAAAAAAAAA"
@@ -109,3 +116,32 @@ def test_state_replays_to_the_same_budget(ledger: Ledger, clock: FixedClock) -> 
     before = ledger.state("consent", f"c/{CONSENT}")
     ledger.rebuild()
     assert ledger.state("consent", f"c/{CONSENT}") == before
+
+
+def test_refusals_are_bounded_and_strangers_fill_only_the_first_places(
+    ledger: Ledger, clock: FixedClock
+) -> None:
+    """At the real bounds: 32 places for anyone, then only the consent's verifier, to 256."""
+    holder = PrivateKey.generate()
+    _grant(ledger, holder, clock)
+    stranger = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
+
+    nonces = iter(f"{n:043d}" for n in range(1000))  # distinct entries (same ones dedupe)
+
+    def refuse(verifier: str) -> None:
+        body = {"consent": CONSENT, "verifier": verifier, "nonce_hash": next(nonces)}
+        body["reason"] = "wrong_verifier" if verifier == stranger else "consent_exhausted"
+        ledger.append(sign_entry(REFUSAL, body, holder, time=_now(clock)))
+
+    for _ in range(MAX_STRANGER_REFUSALS):
+        refuse(stranger)
+    assert _code(refuse, stranger) == Code.REFUSALS_FULL
+    for _ in range(MAX_REFUSALS - MAX_STRANGER_REFUSALS):
+        refuse(VERIFIER)
+    assert _code(refuse, VERIFIER) == Code.REFUSALS_FULL
+    assert _code(refuse, stranger) == Code.REFUSALS_FULL
+    state = ledger.state("consent", f"c/{CONSENT}")
+    assert isinstance(state, dict)
+    assert state["refusals"] == MAX_REFUSALS == 256
+    ledger.rebuild()
+    assert ledger.state("consent", f"c/{CONSENT}") == state

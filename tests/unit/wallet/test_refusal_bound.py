@@ -2,18 +2,21 @@
 
 Consent ids are public on the ledger and anyone can sign a request with a fresh did:key, so
 without a bound every such request would add a ledger entry for good. Past the bounds the
-request is refused exactly as before, just not recorded. The bounds are lowered here so the
-test stays small; the logic is the same at the real figures. Runs on SQLite and PostgreSQL
-(``world``).
+request is refused exactly as before, just not recorded. The ledger's consent application
+holds the bounds inside its append transaction, so concurrent refusals cannot overshoot
+them. They are lowered here so the test stays small (the real ones are tested in
+``test_consent_app.py``). Runs on SQLite and PostgreSQL (``world``).
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from wallet_world import PIN, World
 
 from seoul_vc import Code, PrivateKey, SeoulVCError
-from seoul_vc.wallet import _views
+from seoul_vc.ledger.apps import consent as consent_app
 from seoul_vc.wallet import wallet as wallet_module
 from seoul_vc.wallet.wallet import CitizenWallet
 
@@ -23,9 +26,9 @@ ALL = 5
 
 @pytest.fixture(autouse=True)
 def small_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bounds of 3 (strangers) and 5 (everyone)."""
-    monkeypatch.setattr(_views, "MAX_RECORDED_STRANGER_REFUSALS", STRANGERS)
-    monkeypatch.setattr(_views, "MAX_RECORDED_REFUSALS", ALL)
+    """Bounds of 3 (strangers) and 5 (everyone), where the ledger's application reads them."""
+    monkeypatch.setattr(consent_app, "MAX_STRANGER_REFUSALS", STRANGERS)
+    monkeypatch.setattr(consent_app, "MAX_REFUSALS", ALL)
 
 
 def _refused(world: World, wallet: CitizenWallet, consent: str, key: PrivateKey | None) -> Code:
@@ -43,9 +46,10 @@ def _recorded(world: World, wallet: CitizenWallet, consent: str) -> tuple[int, i
     return state["refusals"], len(history)
 
 
-def test_the_real_bounds_leave_the_consents_verifier_most_places() -> None:
-    """Strangers may fill an eighth of the places; the module exports both bounds."""
-    assert wallet_module.MAX_RECORDED_STRANGER_REFUSALS * 8 == wallet_module.MAX_RECORDED_REFUSALS
+def test_the_wallet_names_the_ledgers_bounds() -> None:
+    """The wallet's exported bounds are the ledger application's (256 and 32)."""
+    assert wallet_module.MAX_RECORDED_REFUSALS == 256
+    assert wallet_module.MAX_RECORDED_STRANGER_REFUSALS == 32
 
 
 def test_strangers_fill_only_their_places(world: World) -> None:
@@ -54,6 +58,17 @@ def test_strangers_fill_only_their_places(world: World) -> None:
     consent = world.grant(wallet)
     codes = [_refused(world, wallet, consent, PrivateKey.generate()) for _ in range(10)]
     assert codes == [Code.WRONG_VERIFIER] * 10
+    assert _recorded(world, wallet, consent) == (STRANGERS, STRANGERS)
+
+
+def test_concurrent_strangers_do_not_overshoot_the_bound(world: World) -> None:
+    """Twelve strangers at once: every one refused, exactly three recorded, history agrees."""
+    wallet, _ = world.citizen()
+    consent = world.grant(wallet)
+    keys = [PrivateKey.generate() for _ in range(12)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(lambda k: _refused(world, wallet, consent, k), keys))
+    assert codes == [Code.WRONG_VERIFIER] * 12
     assert _recorded(world, wallet, consent) == (STRANGERS, STRANGERS)
 
 

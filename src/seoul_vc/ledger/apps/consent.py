@@ -32,6 +32,12 @@ claim value:
 * ``consent.refusal``: ``{"consent": ID, "verifier": DID, "nonce_hash": HASH,
   "reason": CODE}`` — a refused view attempt, so that the citizen's history of refusals is
   on the log too (``reason`` is one of the refusal codes above or ``revoked``/``suspended``).
+  A consent records at most :data:`MAX_REFUSALS`, and those of other verifiers than its own
+  only while it has fewer than :data:`MAX_STRANGER_REFUSALS`; past that the application
+  refuses the entry with ``refusals_full``. Consent ids are public and anyone can sign a
+  request with a fresh did:key, so without the bound a stream of such requests would add
+  entries for good; checked here, inside the append transaction, concurrent refusals
+  cannot overshoot it.
 
 Entry times may not go backwards within a consent by more than :data:`BACKDATE_TOLERANCE`
 seconds (``conflict``): concurrent writers sign before they append, so the order of times
@@ -70,6 +76,8 @@ from seoul_vc.ledger.entry import Entry
 __all__ = [
     "BACKDATE_TOLERANCE",
     "GRANT",
+    "MAX_REFUSALS",
+    "MAX_STRANGER_REFUSALS",
     "MAX_VIEWS",
     "REFUSAL",
     "REFUSAL_REASONS",
@@ -87,6 +95,11 @@ REFUSAL: Final = "consent.refusal"
 BACKDATE_TOLERANCE: Final = 120
 #: The largest view budget one consent may carry.
 MAX_VIEWS: Final = 10_000
+#: Refusals one consent records (``consent.refusal`` entries) at most.
+MAX_REFUSALS: Final = 256
+#: Once a consent has this many refusals, those of other verifiers than its own are no
+#: longer recorded: strangers fill only these first places, never those of its verifier.
+MAX_STRANGER_REFUSALS: Final = 32
 #: Codes a ``consent.refusal`` may record.
 REFUSAL_REASONS: Final = frozenset(
     {
@@ -191,7 +204,8 @@ class ConsentApp:
             StateConflictError: ``conflict`` for a second grant of one id or a time that
                 goes backwards; ``unknown_consent``; for views ``consent_withdrawn``,
                 ``consent_expired``, ``nonce_replayed``, ``consent_exhausted``,
-                ``view_out_of_order``; ``consent_withdrawn`` for a second withdrawal.
+                ``view_out_of_order``; ``consent_withdrawn`` for a second withdrawal;
+                ``refusals_full`` for a refusal past the bounds.
             PolicyError: ``untrusted_signer`` if the signer is not the consent's holder
                 pseudonym; ``wrong_verifier`` for a view by another verifier.
         """
@@ -232,7 +246,14 @@ class ConsentApp:
             updated["withdrawn"] = index
             return {key: updated}
         if entry.type == REFUSAL:
-            updated["refusals"] = _state_int(current, "refusals") + 1
+            refusals = _state_int(current, "refusals")
+            own = body["verifier"] == current.get("verifier")
+            bound = MAX_REFUSALS if own else MAX_STRANGER_REFUSALS
+            if refusals >= bound:
+                raise StateConflictError(
+                    Code.REFUSALS_FULL, "this consent records no more refusals", limit=bound
+                )
+            updated["refusals"] = refusals + 1
             return {key: updated}
         # A view: the checks below are the budget. They run inside the append transaction,
         # under the store's write lock, so no two concurrent views can both pass them.
