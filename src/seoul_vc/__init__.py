@@ -18,7 +18,10 @@ Example:
     True
 """
 
-from typing import TYPE_CHECKING
+import importlib
+import importlib.util
+import threading
+from typing import TYPE_CHECKING, Final
 
 from seoul_vc.clock import Clock, FixedClock, SystemClock
 from seoul_vc.errors import (
@@ -97,14 +100,21 @@ _LAZY: dict[str, str] = {
 }
 
 
+# One lazy import at a time: two threads importing two rooms for the first time at once can
+# meet in a cycle of the import system's per-module locks (_DeadlockError). Safe to hold
+# while importing, because no library module reads a lazy name of this package as it loads.
+_IMPORTING: Final = threading.RLock()
+
+
 def __getattr__(name: str) -> object:
-    """Import a lazy public name on first access."""
+    """Import a lazy public name, or a public subpackage (``seoul_vc.ledger``), on first use."""
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'seoul_vc' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
+        if name.startswith("_") or importlib.util.find_spec(f"seoul_vc.{name}") is None:
+            raise AttributeError(f"module 'seoul_vc' has no attribute {name!r}")
+        return importlib.import_module(f"seoul_vc.{name}")
+    with _IMPORTING:
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
