@@ -150,7 +150,8 @@ class Code(StrEnum):
     CONSENT_EXHAUSTED = "consent_exhausted"
     """The consent's view budget is spent."""
     REFUSALS_FULL = "refusals_full"
-    """The consent has recorded as many refusals as it may (the view is refused unrecorded)."""
+    """The consent records no more refusals: its bounds are reached, or this request's is
+    recorded already (the view is refused all the same, unrecorded)."""
     NONCE_REPLAYED = "nonce_replayed"
     """The verifier's nonce was already used by an earlier presentation."""
     CONFLICT = "conflict"

@@ -145,3 +145,22 @@ def test_refusals_are_bounded_and_strangers_fill_only_the_first_places(
     assert state["refusals"] == MAX_REFUSALS == 256
     ledger.rebuild()
     assert ledger.state("consent", f"c/{CONSENT}") == state
+
+
+def test_one_refusal_per_request(ledger: Ledger, clock: FixedClock) -> None:
+    """A second refusal with the same nonce hash is refusals_full: replays add no record."""
+    holder = PrivateKey.generate()
+    _grant(ledger, holder, clock)
+    body = {
+        "consent": CONSENT,
+        "verifier": VERIFIER,
+        "nonce_hash": HASH,
+        "reason": "nonce_replayed",
+    }
+    ledger.append(sign_entry(REFUSAL, body, holder, time=_now(clock)))
+    body["reason"] = "consent_exhausted"  # another entry, the same request
+    entry = sign_entry(REFUSAL, body, holder, time=_now(clock))
+    assert _code(ledger.append, entry) == Code.REFUSALS_FULL
+    state = ledger.state("consent", f"c/{CONSENT}")
+    assert isinstance(state, dict)
+    assert state["refusals"] == 1

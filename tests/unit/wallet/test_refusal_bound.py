@@ -88,3 +88,18 @@ def test_the_consents_verifier_is_recorded_after_strangers_up_to_the_bound(
     # A stranger is still refused, and still not recorded.
     assert _refused(world, wallet, consent, PrivateKey.generate()) == Code.WRONG_VERIFIER
     assert _recorded(world, wallet, consent) == (ALL, ALL)
+
+
+def test_a_replayed_request_is_recorded_once(world: World) -> None:
+    """The agency's request replayed five times: five refusals, one record (one per nonce)."""
+    wallet, _ = world.citizen()
+    consent = world.grant(wallet)
+    token, _ = world.request()
+    world.service.view(wallet.id, consent, token)  # the view that spends the nonce
+    codes = []
+    for _ in range(5):
+        with pytest.raises(SeoulVCError) as caught:
+            world.service.view(wallet.id, consent, token)
+        codes.append(caught.value.code)
+    assert codes == [Code.NONCE_REPLAYED] * 5
+    assert _recorded(world, wallet, consent) == (1, 1)

@@ -33,7 +33,8 @@ claim value:
   "reason": CODE}`` — a refused view attempt, so that the citizen's history of refusals is
   on the log too (``reason`` is one of the refusal codes above or ``revoked``/``suspended``).
   A consent records at most :data:`MAX_REFUSALS`, and those of other verifiers than its own
-  only while it has fewer than :data:`MAX_STRANGER_REFUSALS`; past that the application
+  only while it has fewer than :data:`MAX_STRANGER_REFUSALS`, and one refusal per request
+  (nonce hash), so a replayed request adds no second record; past that the application
   refuses the entry with ``refusals_full``. Consent ids are public and anyone can sign a
   request with a fresh did:key, so without the bound a stream of such requests would add
   entries for good; checked here, inside the append transaction, concurrent refusals
@@ -46,7 +47,8 @@ recorded event to slip under the expiry.
 
 State (``consent`` namespace): ``c/<ID>`` -> ``{"holder", "verifier", "max_views",
 "expires_at", "views", "withdrawn", "granted", "last_time", "refusals"}``;
-``n/<ID>/<HASH>`` -> index of the view that used that nonce hash.
+``n/<ID>/<HASH>`` -> index of the view that used that nonce hash;
+``r/<ID>/<HASH>`` -> index of the refusal recorded for that nonce hash.
 
 Example:
     >>> from seoul_vc.ledger.apps.consent import ConsentApp
@@ -205,7 +207,8 @@ class ConsentApp:
                 goes backwards; ``unknown_consent``; for views ``consent_withdrawn``,
                 ``consent_expired``, ``nonce_replayed``, ``consent_exhausted``,
                 ``view_out_of_order``; ``consent_withdrawn`` for a second withdrawal;
-                ``refusals_full`` for a refusal past the bounds.
+                ``refusals_full`` for a refusal past the bounds or of a request whose
+                refusal is recorded already.
             PolicyError: ``untrusted_signer`` if the signer is not the consent's holder
                 pseudonym; ``wrong_verifier`` for a view by another verifier.
         """
@@ -253,8 +256,14 @@ class ConsentApp:
                 raise StateConflictError(
                     Code.REFUSALS_FULL, "this consent records no more refusals", limit=bound
                 )
+            # Once per request: a replayed request (same nonce) adds no second record.
+            refused_key = f"r/{consent}/{body['nonce_hash']}"
+            if state.get(self.name, refused_key) is not None:
+                raise StateConflictError(
+                    Code.REFUSALS_FULL, "this request's refusal is recorded already"
+                )
             updated["refusals"] = refusals + 1
-            return {key: updated}
+            return {key: updated, refused_key: index}
         # A view: the checks below are the budget. They run inside the append transaction,
         # under the store's write lock, so no two concurrent views can both pass them.
         if current.get("withdrawn") is not None:
