@@ -7,7 +7,6 @@ Exit codes: 0 ok; 1 rejected (malformed, failed verification, refused by policy 
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 import os
@@ -86,16 +85,12 @@ def build_app(only: str | None = None) -> typer.Typer:
 app: typer.Typer  # every command; built on first access by __getattr__ below
 
 
-@functools.cache
-def _full_app() -> typer.Typer:
-    return build_app()
-
-
 def __getattr__(name: str) -> typer.Typer:
     """``app``: the whole application (docs, tests), built on first access (PEP 562)."""
-    if name == "app":
-        return _full_app()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()["app"] = built = build_app()
+    return built
 
 
 def __dir__() -> list[str]:

@@ -199,15 +199,6 @@ class _WalletViews(_WalletConsents, _WalletCredentials):
         hashed: str,
         code: Code,
     ) -> None:
-        # Refused all the same past the bounds, unrecorded (see MAX_RECORDED_REFUSALS). Read
-        # first to spare a signature; the ledger's own check is the one that holds under
-        # concurrent refusals.
-        state = self.ledger.state("consent", f"c/{grant.consent_id}")
-        recorded = state.get("refusals") if isinstance(state, dict) else None
-        own = req.verifier == grant.verifier
-        bound = consent_app.MAX_REFUSALS if own else consent_app.MAX_STRANGER_REFUSALS
-        if isinstance(recorded, int) and recorded >= bound:
-            return
         body: JSONObject = {
             "consent": grant.consent_id,
             "verifier": req.verifier,
@@ -218,7 +209,7 @@ class _WalletViews(_WalletConsents, _WalletCredentials):
             receipt = self.ledger.append(sign_entry(REFUSAL, body, pseudonym, time=self._now()))
         except StateConflictError as exc:
             if exc.code is Code.REFUSALS_FULL:
-                return  # a concurrent refusal took the last place
+                return  # past the ledger's bounds: refused all the same, unrecorded
             raise
         details = _consent_details(grant, receipt.index)
         details.update({"verifier": req.verifier, "reason": str(code), "nonce_hash": hashed})

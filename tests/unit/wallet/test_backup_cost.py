@@ -74,39 +74,28 @@ def _with_kdf(token: str, **kdf: object) -> str:
     return b64url_encode(json.dumps(header).encode()) + "." + rest
 
 
-def _refused_as_too_costly(token: str, calls: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize(
+    "kdf",
+    [
+        # N = 2^20, r = 32: 4 GiB of scrypt memory.
+        pytest.param({"n": 2**20, "r": 32}, id="n-2^20-r-32"),
+        # p = 16 at the default N and r: 128 MiB, but work 2^24.
+        pytest.param({"n": 2**17, "r": 8, "p": 16}, id="p-16"),
+        # N = 2^19, r = 8, p = 1: work 2^22 is within bounds, 512 MiB of memory is not.
+        pytest.param({"n": 2**19, "r": 8, "p": 1}, id="memory-alone"),
+    ],
+)
+def test_backup_past_a_cost_bound_is_refused_without_deriving(
+    scrypt_calls: list[dict[str, Any]], kdf: dict[str, int]
+) -> None:
+    """A backup naming a cost past either bound: backup_too_costly, scrypt never called."""
+    token = _with_kdf(seal_backup(b"{}", PASSPHRASE, CHEAP), **kdf)
+    scrypt_calls.clear()
     with pytest.raises(SeoulVCError) as caught:
         open_backup(token, PASSPHRASE)
     assert caught.value.code is Code.BACKUP_TOO_COSTLY
     assert caught.value.family == "malformed"
-    assert calls == [], "scrypt ran for a backup whose cost is refused"
-
-
-def test_backup_naming_n_2_20_and_r_32_is_refused_without_deriving(
-    scrypt_calls: list[dict[str, Any]],
-) -> None:
-    """N = 2^20, r = 32 (4 GiB of scrypt memory): backup_too_costly, scrypt never called."""
-    token = _with_kdf(seal_backup(b"{}", PASSPHRASE, CHEAP), n=2**20, r=32)
-    scrypt_calls.clear()
-    _refused_as_too_costly(token, scrypt_calls)
-
-
-def test_backup_naming_p_16_is_refused_without_deriving(
-    scrypt_calls: list[dict[str, Any]],
-) -> None:
-    """With p = 16 at the default N and r (128 MiB, work 2^24): backup_too_costly, no scrypt."""
-    token = _with_kdf(seal_backup(b"{}", PASSPHRASE, CHEAP), n=2**17, r=8, p=16)
-    scrypt_calls.clear()
-    _refused_as_too_costly(token, scrypt_calls)
-
-
-def test_backup_past_the_memory_bound_alone_is_refused(
-    scrypt_calls: list[dict[str, Any]],
-) -> None:
-    """N = 2^19, r = 8, p = 1: work 2^22 is within bounds, 512 MiB of memory is not."""
-    token = _with_kdf(seal_backup(b"{}", PASSPHRASE, CHEAP), n=2**19, r=8, p=1)
-    scrypt_calls.clear()
-    _refused_as_too_costly(token, scrypt_calls)
+    assert scrypt_calls == [], "scrypt ran for a backup whose cost is refused"
 
 
 def test_backup_cost_bounds_are_inclusive(fake_scrypt: list[dict[str, Any]]) -> None:
