@@ -265,6 +265,8 @@ class Code(StrEnum):
     """The request lacks valid credentials for this endpoint (HTTP 401, one opaque code)."""
     RATE_LIMITED = "rate_limited"
     """Too many failed attempts from this client: wait ``retry_after`` seconds (HTTP 429)."""
+    REQUEST_TIMEOUT = "request_timeout"
+    """The request body did not arrive in time (HTTP 408): send it again, whole and sooner."""
     # -- configuration ------------------------------------------------------------------------
     BAD_ARGUMENT = "bad_argument"
     """A caller-supplied argument or setting is invalid."""
@@ -486,6 +488,7 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.CREDENTIAL_REQUEST_DENIED: PolicyError,
     Code.UNAUTHORIZED: PolicyError,
     Code.RATE_LIMITED: PolicyError,
+    Code.REQUEST_TIMEOUT: PolicyError,
     Code.BAD_ARGUMENT: ConfigurationError,
     Code.UNREADABLE_INPUT: ConfigurationError,
     Code.NOT_FOUND: NotFoundError,

@@ -14,7 +14,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -31,6 +31,7 @@ RESTORE = f"{API}/wallets/restore"
 PIN = "739164"
 NEW_PIN = "246810"
 PASSPHRASE = "correct horse battery staple"
+StartService = Callable[..., LiveService]
 
 
 def _export(live: LiveService, wallet_id: str) -> str:
@@ -129,7 +130,7 @@ def test_wrong_passphrase_is_unlock_failed(
 
 
 def _oversized(live: LiveService) -> bytes:
-    return b'{"backup": "' + b"A" * live.config.max_body_bytes + b'", "pin": "1234"}'
+    return b'{"backup": "' + b"A" * live.config.max_restore_bytes + b'", "pin": "1234"}'
 
 
 def _body(**changes: object) -> dict[str, object]:
@@ -158,10 +159,10 @@ _MALFORMED: dict[str, tuple[dict[str, str], bytes | dict[str, object], int, str]
 
 
 def test_malformed_restore_bodies_are_problems_that_use_no_quota(
-    live_service: LiveService,
+    start_service: StartService,
 ) -> None:
     """Each malformed body is a problem with its code; none counts as a restore."""
-    live = live_service
+    live = start_service(max_restore_bytes=64 * 1024)
     assert len(_MALFORMED) > _auth.CREATIONS_PER_CLIENT
     for case, (headers, content, status, code) in _MALFORMED.items():
         if case == "oversized":
@@ -246,7 +247,7 @@ def test_openapi_documents_the_restore_operation(live_service: LiveService) -> N
     operation = document["paths"][RESTORE]["post"]
     assert operation["operationId"] == "restoreWallet"
     assert operation["security"] == []
-    assert set(operation["responses"]) == {"201", "400", "403", "413", "429", "503"}
+    assert set(operation["responses"]) == {"201", "400", "403", "408", "413", "429", "503"}
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["required"] == ["backup", "passphrase", "pin"]
-    assert schema["properties"]["backup"]["maxLength"] == live_service.config.max_body_bytes
+    assert schema["properties"]["backup"]["maxLength"] == live_service.config.max_restore_bytes

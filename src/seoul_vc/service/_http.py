@@ -15,6 +15,7 @@ requests into library calls and library results and errors into responses.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
@@ -38,6 +39,7 @@ __all__ = [
     "read_body",
     "read_form",
     "read_json",
+    "read_json_in_time",
     "require_bearer",
     "token_digest",
 ]
@@ -82,6 +84,35 @@ async def read_json(request: Request, max_bytes: int, *, max_depth: int = 16) ->
         raise MalformedInputError(Code.MALFORMED, "the body must be application/json")
     body = await read_body(request, max_bytes)
     return _json.loads_object(body, max_bytes=max_bytes, max_depth=max_depth, what="request body")
+
+
+async def read_json_in_time(
+    request: Request, max_bytes: int, *, grace: float, min_rate: int
+) -> JSONObject:
+    """:func:`read_json` for a large body, which must name its length and arrive in time.
+
+    The body is due ``grace + Content-Length / min_rate`` seconds after reading starts, so
+    a client that trickles a body (a slowloris) cannot hold whatever the caller reserved
+    for it for longer than an honest upload at ``min_rate`` bytes a second would take.
+
+    Raises:
+        MalformedInputError: as :func:`read_json`, and ``malformed`` without a
+            ``Content-Length`` (a streamed body could not be given a deadline).
+        PolicyError: ``request_timeout`` when the body is late.
+    """
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isascii() or not declared.isdigit():
+        raise MalformedInputError(
+            Code.MALFORMED, "this request must declare its Content-Length", field="content-length"
+        )
+    seconds = grace + min(int(declared), max_bytes) / min_rate
+    try:
+        async with asyncio.timeout(seconds):
+            return await read_json(request, max_bytes)
+    except TimeoutError:
+        raise PolicyError(
+            Code.REQUEST_TIMEOUT, "the request body did not arrive in time", seconds=int(seconds)
+        ) from None
 
 
 async def read_form(request: Request, max_bytes: int) -> dict[str, str]:

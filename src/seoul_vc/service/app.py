@@ -4,9 +4,13 @@ Room: service (surface). :func:`create_app` builds a Starlette app over a
 :class:`~seoul_vc.service.context.Service`. Around every route:
 
 * a body bound: a declared ``Content-Length`` past ``max_body_bytes`` is refused with 413
-  before the body is read, and a streamed body is cut off at the bound;
+  before the body is read, and a streamed body is cut off at the bound; a route module may
+  give one of its paths another bound (:attr:`~seoul_vc.service.openapi.Section.body_limits`:
+  the wallet's restore, whose backup may be far larger than any other body);
 * errors become RFC 9457 problems (:mod:`seoul_vc.service.problems`); Starlette's own 404
-  and 405 too; anything unexpected is a logged 500 ``internal`` without detail;
+  and 405 too; a client that leaves before its body ends is logged as
+  ``client_disconnected``, not as an error; anything unexpected is a logged 500 ``internal``
+  without detail;
 * one structured log line per request on the ``seoul_vc.service`` logger: method, route
   template (never the raw path or query), status, duration and error code. No body, no
   header, no client address, no identifier from the path: nothing personal.
@@ -17,12 +21,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -66,21 +70,25 @@ def _load_sections(service: Service, names: Sequence[str]) -> list[Section]:
 
 
 class _BodyLimit:
-    """Refuse declared bodies past the bound; cut off streamed ones at it."""
+    """Refuse declared bodies past the bound; cut off streamed ones at it.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    The bound is ``max_bytes``, or ``per_path``'s for a path named there (exactly).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, per_path: Mapping[str, int]) -> None:
+        self.app, self.max_bytes, self.per_path = app, max_bytes, dict(per_path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope["path"], self.max_bytes)
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 error = MalformedInputError(
                     Code.TOO_LARGE if value.isdigit() else Code.MALFORMED,
                     "request body too large" if value.isdigit() else "bad Content-Length",
-                    limit=self.max_bytes,
+                    limit=limit,
                 )
                 await problem_response(error)(scope, receive, send)
                 return
@@ -91,10 +99,8 @@ class _BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise MalformedInputError(
-                        Code.TOO_LARGE, "request body too large", limit=self.max_bytes
-                    )
+                if seen > limit:
+                    raise MalformedInputError(Code.TOO_LARGE, "request body too large", limit=limit)
             return message
 
         await self.app(scope, bounded, send)
@@ -150,6 +156,9 @@ def _on_error(request: Request, exc: Exception) -> Response:
             error = MalformedInputError(Code.MALFORMED, "bad request")
         request.scope["seoul_vc.error_code"] = str(error.code)
         return problem_response(error, status=exc.status_code, headers=dict(exc.headers or {}))
+    if isinstance(exc, ClientDisconnect):  # no one reads the answer; nothing went wrong here
+        request.scope["seoul_vc.error_code"] = "client_disconnected"
+        return problem_response(MalformedInputError(Code.MALFORMED, "the request ended early"))
     LOG.exception("internal error", exc_info=exc)
     request.scope["seoul_vc.error_code"] = "internal"
     return problem_response(InternalError(Code.INTERNAL, "internal error"))
@@ -173,10 +182,13 @@ def create_app(service: Service, *, sections: Sequence[str] = SECTIONS) -> Starl
         Exception: _on_error,
         HTTPException: _on_error,
         SeoulVCError: _on_error,
+        # Its own key: Starlette re-raises whatever the Exception handler answers.
+        ClientDisconnect: _on_error,
     }
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.service = service
     app.state.openapi = document
-    app.add_middleware(_BodyLimit, max_bytes=service.config.max_body_bytes)
+    per_path = {path: limit for part in parts for path, limit in part.body_limits.items()}
+    app.add_middleware(_BodyLimit, max_bytes=service.config.max_body_bytes, per_path=per_path)
     app.add_middleware(_AccessLog)
     return app

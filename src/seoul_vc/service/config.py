@@ -38,12 +38,16 @@ from seoul_vc._json import JSONObject, JSONValue
 from seoul_vc.credentials.types import CREDENTIAL_TYPES
 from seoul_vc.errors import Code, ConfigurationError, SeoulVCError
 from seoul_vc.keys import PrivateKey
-from seoul_vc.wallet.vault import LocalMasterKey
+from seoul_vc.wallet.vault import MAX_BACKUP_BYTES, LocalMasterKey
 
 __all__ = ["ServiceConfig", "did_web_of", "init_config"]
 
 _MAX_CONFIG_BYTES: Final = 256 * 1024
 DEFAULT_MAX_BODY: Final = 256 * 1024
+#: A wallet restore's body bound by default: the backup of a wallet with years of history.
+DEFAULT_MAX_RESTORE: Final = 16 * 1024 * 1024
+#: The highest restore bound: the largest backup the library seals, with passphrase and PIN.
+MAX_RESTORE_CEILING: Final = MAX_BACKUP_BYTES + 16 * 1024
 _ROOMS: Final = ("ledger", "wallet", "status", "service")
 
 
@@ -90,7 +94,9 @@ class ServiceConfig:
         trust: the trust registry document (which issuer may issue which type).
         issuer, verifier: the roles' keys and API token digests, or None when not run.
         master_key: the wallet vault's master key, or None when the wallet is not run.
-        max_body_bytes: the largest request body accepted.
+        max_body_bytes: the largest request body accepted, except a wallet restore's.
+        max_restore_bytes: the largest wallet restore body accepted (a backup, its
+            passphrase and the new PIN), at most :data:`MAX_RESTORE_CEILING`.
         tls_ca_file: a CA bundle for outgoing HTTPS (default: the system store).
         unsafe_allow_private_addresses: outgoing fetches may reach loopback and private
             addresses (tests and closed networks only).
@@ -107,6 +113,7 @@ class ServiceConfig:
     verifier: RoleConfig | None = None
     master_key: LocalMasterKey | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
+    max_restore_bytes: int = DEFAULT_MAX_RESTORE
     tls_ca_file: str | None = None
     unsafe_allow_private_addresses: bool = False
 
@@ -141,7 +148,8 @@ class ServiceConfig:
         """Build a configuration from its JSON form, reading files relative to ``base``."""
         known = {
             "public_url", "data_dir", "database", "ledger", "trust", "issuer", "verifier",
-            "wallet", "max_body_bytes", "tls_ca_file", "unsafe_allow_private_addresses",
+            "wallet", "max_body_bytes", "max_restore_bytes", "tls_ca_file",
+            "unsafe_allow_private_addresses",
         }  # fmt: skip
         unknown = sorted(set(doc) - known)
         if unknown:
@@ -166,9 +174,10 @@ class ServiceConfig:
             if not isinstance(wallet, dict):
                 raise _bad("wallet is an object", field="wallet")
             master = LocalMasterKey.from_text(_read_text(base / _text(wallet, "master_key")))
-        body = doc.get("max_body_bytes", DEFAULT_MAX_BODY)
-        if not isinstance(body, int) or isinstance(body, bool) or not 1024 <= body <= 16 << 20:
-            raise _bad("max_body_bytes is 1 KiB to 16 MiB", field="max_body_bytes")
+        body = _bytes(doc, "max_body_bytes", DEFAULT_MAX_BODY, 16 << 20, "16 MiB")
+        restore = _bytes(
+            doc, "max_restore_bytes", DEFAULT_MAX_RESTORE, MAX_RESTORE_CEILING, "64 MiB + 16 KiB"
+        )
         ca = doc.get("tls_ca_file")
         if ca is not None and not isinstance(ca, str):
             raise _bad("tls_ca_file is a file name", field="tls_ca_file")
@@ -187,9 +196,17 @@ class ServiceConfig:
             verifier=_role(doc, "verifier", base),
             master_key=master,
             max_body_bytes=body,
+            max_restore_bytes=restore,
             tls_ca_file=str(base / ca) if ca is not None else None,
             unsafe_allow_private_addresses=unsafe,
         )
+
+
+def _bytes(doc: JSONObject, name: str, default: int, ceiling: int, said: str) -> int:
+    value = doc.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1024 <= value <= ceiling:
+        raise _bad(f"{name} is 1 KiB to {said}", field=name)
+    return value
 
 
 def _text(doc: JSONObject, name: str) -> str:

@@ -65,6 +65,8 @@ class Section:
     paths: OpenAPI
     schemas: OpenAPI = field(default_factory=dict)
     tags: list[OpenAPI] = field(default_factory=list)
+    #: Request body bounds of paths that differ from ``max_body_bytes`` (path -> bytes).
+    body_limits: dict[str, int] = field(default_factory=dict)
 
 
 def problems(*statuses: int) -> OpenAPI:

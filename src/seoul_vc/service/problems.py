@@ -6,6 +6,7 @@ RFC 4151: stable, not dereferenced), ``title`` (the family), ``status``, ``detai
 message: never claim values, tokens or PINs), ``code``, ``family`` and ``details``. The
 HTTP status is the family's (:mod:`seoul_vc.errors`) except where HTTP has a better word:
 ``unauthorized`` 401 with ``WWW-Authenticate``, ``rate_limited`` 429, ``too_large`` 413,
+``request_timeout`` 408,
 and a ``bad_argument`` from a request is the client's fault (400). A problem with
 ``details.scheme`` ``Basic`` refuses HTTP Basic credentials (the citizen's wallet id and PIN):
 ``unlock_failed`` is then 401 too, and the challenge is ``Basic`` (RFC 9110 §11.6.1, RFC 7617
@@ -31,6 +32,7 @@ _BASIC_CHALLENGE: Final = 'Basic realm="seoul-vc wallet", charset="UTF-8"'
 _STATUS_OF_CODE: Final = {
     Code.UNAUTHORIZED: 401,
     Code.RATE_LIMITED: 429,
+    Code.REQUEST_TIMEOUT: 408,
     Code.TOO_LARGE: 413,
     Code.BAD_ARGUMENT: 400,
     Code.UNREADABLE_INPUT: 400,

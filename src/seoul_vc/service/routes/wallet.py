@@ -7,9 +7,14 @@ decision (PIN, vault, verification on receipt, consent, view budget) is the libr
   :func:`~seoul_vc.service._auth.count_creation`).
 * ``POST /wallet/v1/wallets/restore`` restores one from a backup and its passphrase, with a
   new PIN (:meth:`~seoul_vc.wallet.WalletService.restore`). Each restore counts against the
-  same per-client quota as a creation, and at most :data:`RESTORES_AT_ONCE` derive their
-  scrypt key at once per process (the library bounds each to 256 MiB); one more is refused
-  with 429 and ``Retry-After`` rather than queued, so waiting requests cannot pile up.
+  same per-client quota as a creation, and at most :data:`RESTORES_AT_ONCE` are read and
+  derive their scrypt key at once per process (the library bounds each to 256 MiB); one more
+  is refused with 429 and ``Retry-After`` rather than queued, so waiting requests cannot pile
+  up. A restore's body is bounded by ``max_restore_bytes`` (a backup holds the wallet's whole
+  history, so it outgrows ``max_body_bytes``); its slot is taken before the body is read, and
+  the body must name its length and arrive in time (:func:`~seoul_vc.service._http.
+  read_json_in_time`), so the large bodies in memory at once are bounded and a trickled one
+  cannot hold a slot.
 * The citizen's own acts authenticate with HTTP Basic ``wallet_id:PIN`` (RFC 7617), checked
   by the library in a worker thread (:func:`~seoul_vc.service._auth.as_citizen`):
   credentials (list without claims, show with claims, receive, delete), opening a verifier's
@@ -54,7 +59,13 @@ from seoul_vc.errors import (
     UnavailableError,
 )
 from seoul_vc.service import _auth
-from seoul_vc.service._http import FailureLimiter, client_key, json_response, read_json
+from seoul_vc.service._http import (
+    FailureLimiter,
+    client_key,
+    json_response,
+    read_json,
+    read_json_in_time,
+)
 from seoul_vc.service.context import Service
 from seoul_vc.service.openapi import Section
 from seoul_vc.service.routes.wallet_openapi import (
@@ -70,6 +81,8 @@ from seoul_vc.service.routes.wallet_openapi import (
     MAX_VIEWS,
     MIN_PASSPHRASE,
     PREFIX,
+    RESTORE_GRACE_SECONDS,
+    RESTORE_MIN_RATE,
     RESTORES_AT_ONCE,
     SCHEMAS,
     wallet_paths,
@@ -103,7 +116,11 @@ def _malformed(message: str, field: str) -> MalformedInputError:
 
 async def _body(request: Request, service: Service, fields: Mapping[str, bool]) -> JSONObject:
     """Read a JSON object whose members are ``fields`` (name -> required), nothing else."""
-    body = await read_json(request, service.config.max_body_bytes)
+    return _fields(await read_json(request, service.config.max_body_bytes), fields)
+
+
+def _fields(body: JSONObject, fields: Mapping[str, bool]) -> JSONObject:
+    """``body``, if its members are ``fields`` (name -> required) and nothing else."""
     for name in body:
         if name not in fields:
             raise _malformed("unknown field", name)
@@ -285,15 +302,8 @@ class _WalletAPI:
         return json_response(await run_in_threadpool(create), 201)
 
     async def restore(self, request: Request) -> Response:
-        body = await _body(request, self.service, {"backup": True, "passphrase": True, "pin": True})
-        backup = _text(body, "backup", MAX_BACKUP_BYTES)
-        passphrase = _text(body, "passphrase", MAX_PASSPHRASE)
-        pin = _text(body, "pin", MAX_PIN)
-        # Refusals that cost no scrypt come first and use none of the client's quota: no
-        # backup was sealed under a shorter passphrase, and the new PIN must be one.
-        if len(passphrase) < MIN_PASSPHRASE:
-            raise _malformed(f"passphrase is {MIN_PASSPHRASE} to 1024 characters", "passphrase")
-        check_pin_text(pin)
+        # The slot before the body: a restore's body may be up to max_restore_bytes, so only
+        # RESTORES_AT_ONCE are ever read, held and derived at once (see the module docstring).
         if not self.restoring.acquire(blocking=False):
             raise PolicyError(
                 Code.RATE_LIMITED,
@@ -301,6 +311,22 @@ class _WalletAPI:
                 retry_after=_RESTORE_RETRY_AFTER,
             )
         try:
+            body = await read_json_in_time(
+                request,
+                self.service.config.max_restore_bytes,
+                grace=RESTORE_GRACE_SECONDS,
+                min_rate=RESTORE_MIN_RATE,
+            )
+            _fields(body, {"backup": True, "passphrase": True, "pin": True})
+            backup = _text(body, "backup", MAX_BACKUP_BYTES)
+            passphrase = _text(body, "passphrase", MAX_PASSPHRASE)
+            pin = _text(body, "pin", MAX_PIN)
+            # Refusals that cost no scrypt come before the count and use none of the
+            # client's quota: no backup was sealed under a shorter passphrase, and the new
+            # PIN must be one.
+            if len(passphrase) < MIN_PASSPHRASE:
+                raise _malformed(f"passphrase is {MIN_PASSPHRASE} to 1024 characters", "passphrase")
+            check_pin_text(pin)
             # Every restore that gets to derive counts, a wrong passphrase too: this also
             # bounds passphrase guessing over HTTP per client.
             _auth.count_creation(request, self.service)
@@ -474,6 +500,7 @@ def section(service: Service) -> Section:
         routes=list[BaseRoute](api.routes()),
         paths=wallet_paths(service),
         schemas=SCHEMAS,
+        body_limits={f"{PREFIX}/wallets/restore": service.config.max_restore_bytes},
         tags=[
             {
                 "name": "wallet",

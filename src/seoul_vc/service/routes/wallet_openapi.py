@@ -27,6 +27,8 @@ __all__ = [
     "MIN_PASSPHRASE",
     "PREFIX",
     "RESTORES_AT_ONCE",
+    "RESTORE_GRACE_SECONDS",
+    "RESTORE_MIN_RATE",
     "SCHEMAS",
     "wallet_paths",
 ]
@@ -35,6 +37,10 @@ PREFIX: Final = "/wallet/v1"
 #: Restores that may derive their backup's scrypt key at once, per process (each up to the
 #: 256 MiB :func:`~seoul_vc.wallet.vault.open_backup` allows; 128 MiB at the default cost).
 RESTORES_AT_ONCE: Final = 2
+#: A restore's body is due within this many seconds plus its length over the rate below.
+RESTORE_GRACE_SECONDS: Final = 10.0
+#: The slowest upload a restore waits for, in bytes a second (a 16 MiB body: 266 s in all).
+RESTORE_MIN_RATE: Final = 64 * 1024
 FORMAT: Final = "dc+sd-jwt"
 ID_PATTERN: Final = "^[A-Za-z0-9_-]{1,64}$"
 MAX_ID: Final = 64
@@ -296,13 +302,13 @@ def wallet_paths(service: Service) -> OpenAPI:
                 reply(
                     201, "The new wallet (a new id; the backup's holder key)", _ref("WalletCreated")
                 ),
-                (400, 403, 413, 429, 503),
+                (400, 403, 408, 413, 429, 503),
                 body=_object(
                     {
                         "backup": {
                             "type": "string",
                             "minLength": 1,
-                            "maxLength": min(MAX_BACKUP_BYTES, service.config.max_body_bytes),
+                            "maxLength": min(MAX_BACKUP_BYTES, service.config.max_restore_bytes),
                             "description": "a backup from exportWalletBackup (compact JWE)",
                         },
                         "passphrase": {
@@ -317,8 +323,12 @@ def wallet_paths(service: Service) -> OpenAPI:
                 description=(
                     "Counts against the client's wallet creations (429 rate_limited with "
                     "Retry-After), as does a wrong passphrase; at most "
-                    f"{RESTORES_AT_ONCE} restores derive their key at once per server process "
-                    "(429 with Retry-After). A wrong passphrase "
+                    f"{RESTORES_AT_ONCE} restores are read and derive their key at once per "
+                    "server process (429 with Retry-After). The body is bounded by the "
+                    f"service's max_restore_bytes ({service.config.max_restore_bytes}), not "
+                    "max_body_bytes; it must declare its Content-Length and arrive within "
+                    f"{RESTORE_GRACE_SECONDS:.0f} s plus one second per {RESTORE_MIN_RATE} "
+                    "bytes (408 request_timeout). A wrong passphrase "
                     "or damaged backup is 403 unlock_failed; a backup naming a scrypt cost "
                     "past 256 MiB or N*r*p of 2^23 is 400 backup_too_costly, refused "
                     "without deriving; a PIN outside the rules is 400 bad_argument."
