@@ -11,11 +11,13 @@ body (a slowloris) is answered 408 ``request_timeout`` and its slot is free agai
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -116,6 +118,14 @@ def test_trickled_restores_hold_their_slots_only_until_the_deadline(
 ) -> None:
     """Bodies being read hold the slots (another restore is 429); late ones are 408."""
     monkeypatch.setattr(wallet_routes, "RESTORE_GRACE_SECONDS", 1.0)
+    reading: list[int] = []
+    real_read = wallet_routes.read_json_in_time
+
+    async def read(*args: Any, **kwargs: Any) -> Any:
+        reading.append(1)
+        return await real_read(*args, **kwargs)
+
+    monkeypatch.setattr(wallet_routes, "read_json_in_time", read)
     live = start_service()
     wallet_id = create_wallet(live, PIN)
     receive_residency(live, wallet_id, PIN)
@@ -125,7 +135,9 @@ def test_trickled_restores_hold_their_slots_only_until_the_deadline(
     started = time.monotonic()
     slow = [_trickle(live, local_ca, 1000) for _ in range(wallet_routes.RESTORES_AT_ONCE)]
     try:
-        time.sleep(0.3)  # both are reading their bodies now
+        while len(reading) < len(slow):  # both hold their slots and read their bodies
+            assert time.monotonic() - started < 5, "the trickled restores were not read"
+            time.sleep(0.01)
         whole = {"backup": backup, "passphrase": PASSPHRASE, "pin": NEW_PIN}
         busy = problem(live.client.post(RESTORE, json=whole), 429, "rate_limited")
         assert busy["details"]["retry_after"] > 0
@@ -175,3 +187,36 @@ def test_max_restore_bytes_is_checked_in_the_config(
     with pytest.raises(ConfigurationError) as raised:
         ServiceConfig.from_json(doc, base=tmp_path)
     assert raised.value.details == {"field": "max_restore_bytes"}
+
+
+def test_a_client_leaving_mid_body_is_logged_as_such_and_frees_its_slot(
+    start_service: StartService, local_ca: LocalCA, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No 500 and no traceback for a client that went away; the slot is released."""
+    live = start_service()
+    gone = wallet_routes.RESTORES_AT_ONCE + 1
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(gone):
+            _trickle(live, local_ca, 1000).close()
+        _wait_for_lines(caplog, gone)
+        # Every slot is free again: a restore is read (and refused for its passphrase).
+        short = {"backup": "x", "passphrase": "short", "pin": NEW_PIN}
+        problem(live.client.post(RESTORE, json=short), 400, "malformed")
+        _wait_for_lines(caplog, gone + 1)  # a line is written once its answer is sent
+    codes = [line["code"] for line in _access_lines(caplog, RESTORE)]
+    assert codes == ["client_disconnected"] * gone + ["malformed"]
+    # (The TLS layer may log the abrupt closes; the service itself logs no error.)
+    ours = [r for r in caplog.records if r.name.startswith("seoul_vc")]
+    assert not [r for r in ours if r.levelno >= logging.ERROR or r.exc_info]
+
+
+def _wait_for_lines(caplog: pytest.LogCaptureFixture, count: int) -> None:
+    deadline = time.monotonic() + 10
+    while len(_access_lines(caplog, RESTORE)) < count:
+        assert time.monotonic() < deadline, "the restores were not logged"
+        time.sleep(0.02)
+
+
+def _access_lines(caplog: pytest.LogCaptureFixture, route: str) -> list[dict[str, Any]]:
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "seoul_vc.service"]
+    return [line for line in lines if line["route"] == route]
