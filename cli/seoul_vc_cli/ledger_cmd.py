@@ -20,9 +20,7 @@ the application turns into exit codes in one place (see :mod:`seoul_vc_cli.app`)
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +29,6 @@ import typer
 from seoul_vc import (
     Code,
     ConfigurationError,
-    Ledger,
     MalformedInputError,
     NotFoundError,
     PrivateKey,
@@ -44,11 +41,9 @@ from seoul_vc.ledger.bundle import (
     MAX_BUNDLE_BYTES,
     format_cosigner_key,
     make_bundle,
-    parse_cosigner_key,
 )
 from seoul_vc.ledger.checkpoint import (
     CosignerKey,
-    CosignerVerifier,
     WitnessPolicy,
     open_checkpoint,
     parse_checkpoint,
@@ -57,13 +52,20 @@ from seoul_vc.ledger.entry import MAX_ENTRY_BYTES, Entry, sign_entry, signer_did
 from seoul_vc.ledger.note import (
     MAX_NOTE_BYTES,
     NoteSigner,
-    NoteVerifier,
     format_verifier_key,
     open_note,
-    parse_verifier_key,
 )
 from seoul_vc.ledger.tlog import leaf_hash
 from seoul_vc.ledger.witness import Witness
+from seoul_vc_cli.ledger_common import (
+    DEFAULT_DB,
+    DbOption,
+    OutOption,
+)
+from seoul_vc_cli.ledger_common import open_ledger as _ledger
+from seoul_vc_cli.ledger_common import parse_log_vkey as _log_vkey
+from seoul_vc_cli.ledger_common import parse_witness_vkey as _witness_vkey
+from seoul_vc_cli.ledger_push import push as _push
 from seoul_vc_cli.output import JsonOption, emit, parse_json_object, set_json_mode
 from seoul_vc_cli.output import read_input as _read
 
@@ -71,42 +73,9 @@ app = typer.Typer(
     help="Run the append-only ledger: entries, checkpoints, witnesses, offline proofs.",
     no_args_is_help=True,
 )
-
-DEFAULT_DB = "sqlite:seoul-vc-ledger.db"
-
-DbOption = Annotated[
-    str,
-    typer.Option(
-        "--db",
-        metavar="URL",
-        help="The ledger database: sqlite:PATH or postgresql://... "
-        "(default: seoul-vc-ledger.db in the current folder).",
-    ),
-]
-KeyFile = Annotated[Path, typer.Option(metavar="FILE", help="A private JWK file.")]
-OutOption = Annotated[
-    Path | None, typer.Option("--out", metavar="FILE", help="Write the result to FILE.")
-]
-
+app.command("push")(_push)
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _ledger(db: str, *, create: bool = False) -> Iterator[Ledger]:
-    """Open the ledger at ``db``; only ``init`` may create a new SQLite file."""
-    if not create and db.startswith("sqlite:"):
-        path = Path(db.removeprefix("sqlite:"))
-        if not path.exists():
-            raise NotFoundError(
-                Code.NOT_FOUND,
-                f"no ledger database at {path}; create one with `seoul-vc ledger init`",
-            )
-    ledger = Ledger.open(db)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def _read_note(source: Path) -> str:
@@ -149,24 +118,6 @@ def _parse_grants(grants: list[str]) -> dict[str, list[str]]:
         merged = out.setdefault(did, [])
         merged.extend(t for t in record_types if t not in merged)
     return out
-
-
-def _log_vkey(text: str) -> NoteVerifier:
-    try:
-        return parse_verifier_key(text)
-    except MalformedInputError as exc:
-        raise ConfigurationError(
-            Code.BAD_ARGUMENT, f"--log-vkey is not a note vkey name+hex8+base64 ({exc.code})"
-        ) from exc
-
-
-def _witness_vkey(text: str) -> CosignerVerifier:
-    try:
-        return parse_cosigner_key(text)
-    except MalformedInputError as exc:
-        raise ConfigurationError(
-            Code.BAD_ARGUMENT, f"--witness is not a witness vkey name+hex8+base64 ({exc.code})"
-        ) from exc
 
 
 def _receipt_lines(result: dict[str, Any]) -> str:

@@ -29,7 +29,8 @@ import typer
 from seoul_vc import Code, ConfigurationError, PrivateKey
 from seoul_vc.ledger.entry import signer_did
 from seoul_vc.mileage import MAX_AMOUNT, MileageAccounts, MileageReceipt
-from seoul_vc_cli.ledger_cmd import DEFAULT_DB, DbOption, _ledger
+from seoul_vc_cli.ledger_common import DEFAULT_DB, DbOption
+from seoul_vc_cli.ledger_common import open_ledger as _ledger
 from seoul_vc_cli.output import JsonOption, emit, set_json_mode
 
 app = typer.Typer(

@@ -57,7 +57,8 @@ from seoul_vc.voting import (
     tally,
     tally_from_log,
 )
-from seoul_vc_cli.ledger_cmd import DEFAULT_DB, DbOption, _ledger
+from seoul_vc_cli.ledger_common import DEFAULT_DB, DbOption
+from seoul_vc_cli.ledger_common import open_ledger as _ledger
 from seoul_vc_cli.output import JsonOption, emit, parse_json_object, read_input, set_json_mode
 
 app = typer.Typer(

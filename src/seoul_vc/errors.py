@@ -156,6 +156,9 @@ class Code(StrEnum):
     """The verifier's nonce was already used by an earlier presentation."""
     CONFLICT = "conflict"
     """The entry contradicts the ledger's current state (a second genesis, a duplicate id)."""
+    OLD_SIZE_MISMATCH = "old_size_mismatch"
+    """An ``add-checkpoint``'s old size is not the size this witness cosigned last (C2SP
+    tlog-witness; ``details.size`` is that size): send a proof from it."""
     ALREADY_EXISTS = "already_exists"
     """Creating something that exists (a key file that would be overwritten...)."""
     # -- voting and mileage room (ledger.apps.voting, ledger.apps.mileage) -------------------
@@ -437,6 +440,7 @@ FAMILY_OF: dict[Code, type[SeoulVCError]] = {
     Code.CONSENT_EXHAUSTED: StateConflictError,
     Code.REFUSALS_FULL: StateConflictError,
     Code.CONFLICT: StateConflictError,
+    Code.OLD_SIZE_MISMATCH: StateConflictError,
     Code.ALREADY_EXISTS: StateConflictError,
     # voting and mileage room
     Code.UNKNOWN_POLL: StateConflictError,

@@ -63,6 +63,7 @@ from seoul_vc.ledger.note import (
     _parse,
     open_note,
     sign_note,
+    signature_line,
 )
 
 __all__ = [
@@ -378,11 +379,6 @@ def _timestamp_of(cosignature: NoteSignature) -> int:
     return int.from_bytes(cosignature.signature[:8], "big")
 
 
-def _signature_line(sig: NoteSignature) -> str:
-    blob = sig.key_id.to_bytes(4, "big") + sig.signature
-    return f"\u2014 {sig.name} {base64.b64encode(blob).decode()}\n"
-
-
 def merge_cosignatures(stored: str, submitted: CosignedCheckpoint) -> str:
     """Add ``submitted``'s cosignatures to ``stored``, the same checkpoint as the log keeps it.
 
@@ -429,6 +425,6 @@ def merge_cosignatures(stored: str, submitted: CosignedCheckpoint) -> str:
         else:
             merged.append(sig)
     merged.extend(fresh.values())
-    note = text + "\n" + "".join(_signature_line(sig) for sig in merged)
+    note = text + "\n" + "".join(signature_line(sig) for sig in merged)
     _parse(note)  # the signature count bound holds for what we store
     return note

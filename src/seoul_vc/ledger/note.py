@@ -25,7 +25,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -40,10 +40,12 @@ __all__ = [
     "NoteSigner",
     "NoteVerifier",
     "format_verifier_key",
+    "keep_signatures",
     "key_id",
     "open_note",
     "parse_verifier_key",
     "sign_note",
+    "signature_line",
 ]
 
 #: Signature type identifier of plain Ed25519 note signatures.
@@ -189,6 +191,29 @@ def _parse(data: str | bytes) -> tuple[str, list[NoteSignature]]:
             raise MalformedInputError(Code.MALFORMED, "malformed note signature")
         signatures.append(NoteSignature(name, int.from_bytes(blob[:4], "big"), blob[4:]))
     return text, signatures
+
+
+def signature_line(signature: NoteSignature) -> str:
+    """The note signature line of ``signature``: ``— <name> <base64(key ID || sig)>``."""
+    blob = signature.key_id.to_bytes(4, "big") + signature.signature
+    return f"{_SIG_PREFIX}{signature.name} {base64.b64encode(blob).decode()}\n"
+
+
+def keep_signatures(data: str | bytes, keys: Collection[tuple[str, int]]) -> str:
+    """``data`` with only the signature lines of ``keys`` (name, key ID), in their order.
+
+    Nothing is verified: the note is parsed as strictly as :func:`open_note` parses it, for
+    a caller that passes its parts on to whoever verifies them.
+
+    Raises:
+        MalformedInputError: ``malformed``/``too_large`` for a note that does not parse, or
+            ``malformed`` if none of ``keys`` signed it.
+    """
+    text, signatures = _parse(data)
+    kept = [signature_line(s) for s in signatures if (s.name, s.key_id) in keys]
+    if not kept:
+        raise MalformedInputError(Code.MALFORMED, "the note carries no signature of those keys")
+    return text + "\n" + "".join(kept)
 
 
 def open_note(data: str | bytes, verifiers: Sequence[NoteVerifier]) -> Note:

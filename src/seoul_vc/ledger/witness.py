@@ -74,6 +74,7 @@ from seoul_vc.errors import (
     ConfigurationError,
     MalformedInputError,
     NotFoundError,
+    StateConflictError,
     StorageError,
     VerificationError,
 )
@@ -177,6 +178,32 @@ class Witness:
             StorageError: ``storage`` if the state cannot be read, is corrupt, or cannot be
                 written; nothing is cosigned then.
         """
+        return note + self._cosign(note, proof, None)
+
+    def add_checkpoint(self, old_size: int, proof: ConsistencyProof, note: str) -> str:
+        """Answer a C2SP tlog-witness ``add-checkpoint`` request: the cosignature line.
+
+        The checks of :meth:`cosign`, and the client's ``old_size`` must be the size this
+        witness cosigned last for the origin (0 if none), checked under the same lock that
+        persists the new state, so concurrent requests cannot roll the state back.
+
+        Args:
+            old_size: the request's old size: at most the checkpoint's size.
+            proof: the consistency proof from ``old_size`` (empty when it is 0).
+            note: the log-signed checkpoint (other signatures are ignored).
+
+        Returns:
+            This witness's cosignature line (the 200 answer's body).
+
+        Raises:
+            StateConflictError: ``old_size_mismatch`` (``details.size``: the size cosigned
+                last) when ``old_size`` is another.
+            MalformedInputError: ``malformed`` for an ``old_size`` past the checkpoint's.
+            NotFoundError, VerificationError, StorageError: as :meth:`cosign`.
+        """
+        return self._cosign(note, proof, old_size)
+
+    def _cosign(self, note: str, proof: ConsistencyProof | None, old_size: int | None) -> str:
         verifier = self._verifier_for(note)
         # Verify the log's signature before parsing what it signed (tlog-witness).
         opened = open_note(note, [verifier])
@@ -184,10 +211,20 @@ class Witness:
         if checkpoint.size > MAX_TREE_SIZE:
             # RFC 9162 sizes are uint64; remembering a larger one would corrupt the state.
             raise MalformedInputError(Code.MALFORMED, "checkpoint size exceeds 2**64 - 1")
+        if old_size is not None and not 0 <= old_size <= checkpoint.size:
+            raise MalformedInputError(
+                Code.MALFORMED, "the old size is past the checkpoint's size", old_size=old_size
+            )
         root = Hash(checkpoint.root_hash)
         with self._locked():
             states = self._read_state()
             last = states.get(checkpoint.origin)
+            if old_size is not None and old_size != (0 if last is None else last.size):
+                raise StateConflictError(
+                    Code.OLD_SIZE_MISMATCH,
+                    "the old size is not the size this witness cosigned last",
+                    size=0 if last is None else last.size,
+                )
             now = int(self._clock.now().timestamp())
             if last is None:
                 # Trust on first use: nothing to be consistent with but the empty tree.
@@ -203,7 +240,7 @@ class Witness:
                 size=checkpoint.size, root=root, timestamp=timestamp
             )
             self._write_state(states)
-        return note + line
+        return line
 
     def latest(self, origin: str) -> Checkpoint | None:
         """Return the latest checkpoint cosigned for ``origin``, or ``None`` if none was.

@@ -50,7 +50,7 @@ from seoul_vc.errors import (
     error_for,
 )
 from seoul_vc.ledger.checkpoint import Checkpoint, WitnessPolicy, open_checkpoint
-from seoul_vc.ledger.note import MAX_NOTE_BYTES
+from seoul_vc.ledger.note import MAX_NOTE_BYTES, keep_signatures
 from seoul_vc.ledger.tlog import ConsistencyProof, Hash
 from seoul_vc.ledger.witness import Witness
 
@@ -130,14 +130,7 @@ def cosign_remote_log(
     own_line = cosigned[len(note) :]
     # (4) Send back the log's own signature and this witness's line, nothing else: other
     # witnesses' lines are theirs to submit.
-    text = opened.note.text
-    lines = note[len(text) + 1 :].split("\n")[:-1]
-    log_lines = [
-        line + "\n"
-        for line, sig in zip(lines, opened.note.signatures, strict=True)
-        if (sig.name, sig.key_id) == (log_key.name, log_key.key_id)
-    ]
-    submission = text + "\n" + "".join(log_lines) + own_line
+    submission = keep_signatures(note, {(log_key.name, log_key.key_id)}) + own_line
     answer = fetcher.post(
         base + COSIGNATURES_PATH,
         body=submission.encode(),

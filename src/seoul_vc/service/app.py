@@ -50,6 +50,7 @@ SECTIONS: Final = (
     "seoul_vc.service.routes.wallet:section",
     "seoul_vc.service.routes.wallet_presentations:section",
     "seoul_vc.service.routes.wallet_offers:section",
+    "seoul_vc.service.routes.witness:section",
 )
 
 

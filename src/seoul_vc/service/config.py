@@ -40,7 +40,7 @@ from seoul_vc.errors import Code, ConfigurationError, SeoulVCError
 from seoul_vc.keys import PrivateKey
 from seoul_vc.wallet.vault import MAX_BACKUP_BYTES, LocalMasterKey
 
-__all__ = ["ServiceConfig", "did_web_of", "init_config"]
+__all__ = ["ServiceConfig", "WitnessConfig", "did_web_of", "init_config"]
 
 _MAX_CONFIG_BYTES: Final = 256 * 1024
 DEFAULT_MAX_BODY: Final = 256 * 1024
@@ -82,6 +82,22 @@ class RoleConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WitnessConfig:
+    """The witness role: its cosigning key and name, its memory, and the logs it serves.
+
+    Attributes:
+        key: the Ed25519 cosigning key; name: its key name (C2SP tlog-cosignature).
+        state_path: the file remembering the latest cosigned tree per log.
+        logs: the note vkeys of the logs it cosigns for (each one's name is its origin).
+    """
+
+    key: PrivateKey
+    name: str
+    state_path: str
+    logs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceConfig:
     """A parsed configuration (see the module docstring).
 
@@ -94,6 +110,7 @@ class ServiceConfig:
         trust: the trust registry document (which issuer may issue which type).
         issuer, verifier: the roles' keys and API token digests, or None when not run.
         master_key: the wallet vault's master key, or None when the wallet is not run.
+        witness: the witness role (C2SP tlog-witness ``add-checkpoint``), or None.
         max_body_bytes: the largest request body accepted, except a wallet restore's.
         max_restore_bytes: the largest wallet restore body accepted (a backup, its
             passphrase and the new PIN), at most :data:`MAX_RESTORE_CEILING`.
@@ -112,6 +129,7 @@ class ServiceConfig:
     issuer: RoleConfig | None = None
     verifier: RoleConfig | None = None
     master_key: LocalMasterKey | None = None
+    witness: WitnessConfig | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
     max_restore_bytes: int = DEFAULT_MAX_RESTORE
     tls_ca_file: str | None = None
@@ -148,7 +166,7 @@ class ServiceConfig:
         """Build a configuration from its JSON form, reading files relative to ``base``."""
         known = {
             "public_url", "data_dir", "database", "ledger", "trust", "issuer", "verifier",
-            "wallet", "max_body_bytes", "max_restore_bytes", "tls_ca_file",
+            "wallet", "witness", "max_body_bytes", "max_restore_bytes", "tls_ca_file",
             "unsafe_allow_private_addresses",
         }  # fmt: skip
         unknown = sorted(set(doc) - known)
@@ -195,6 +213,7 @@ class ServiceConfig:
             issuer=_role(doc, "issuer", base),
             verifier=_role(doc, "verifier", base),
             master_key=master,
+            witness=_witness(doc, base),
             max_body_bytes=body,
             max_restore_bytes=restore,
             tls_ca_file=str(base / ca) if ca is not None else None,
@@ -240,6 +259,26 @@ def _read_json(path: Path, what: str) -> JSONValue:
 
 def _key(base: Path, doc: JSONObject, name: str) -> PrivateKey:
     return PrivateKey.load(base / _text(doc, name))
+
+
+def _witness(doc: JSONObject, base: Path) -> WitnessConfig | None:
+    value = doc.get("witness")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _bad("witness is an object", field="witness")
+    unknown = sorted(set(value) - {"key", "name", "state", "logs"})
+    if unknown:
+        raise _bad("unknown witness field", field=f"witness.{unknown[0]}")
+    logs = value.get("logs")
+    if not isinstance(logs, list) or not logs or not all(isinstance(v, str) for v in logs):
+        raise _bad("witness.logs is a non-empty list of log vkeys", field="witness.logs")
+    return WitnessConfig(
+        key=_key(base, value, "key"),
+        name=_text(value, "name"),
+        state_path=str(base / _text(value, "state")),
+        logs=tuple(str(v) for v in logs),
+    )
 
 
 def _role(doc: JSONObject, name: str, base: Path) -> RoleConfig | None:

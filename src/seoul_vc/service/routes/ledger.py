@@ -29,10 +29,11 @@ cosignature alone. See ``docs/service-ledger.md`` for the walk-through.
   ``conflict`` with ``Retry-After`` while the served checkpoint does not cover the entry yet.
 * ``POST cosignatures``: a witness sends the served checkpoint with its cosignature line
   (``text/plain``); see :meth:`~seoul_vc.ledger.log.Ledger.add_cosignatures` for the
-  checks. Answers with the checkpoint as now served. The C2SP tlog-witness
-  ``add-checkpoint`` call goes the other way (a log pushes to a witness's endpoint), so it
-  is not offered here; the witness side of this API is
-  :func:`seoul_vc.ledger.witness_client.cosign_remote_log`.
+  checks. Answers with the checkpoint as now served. The witness side of this API is
+  :func:`seoul_vc.ledger.witness_client.cosign_remote_log`. The C2SP tlog-witness
+  ``add-checkpoint`` call goes the other way (a log pushes to a witness's endpoint): the
+  log's side is :func:`seoul_vc.ledger.tlog_witness.push_checkpoint`, a witness's is the
+  service's ``witness`` role (:mod:`seoul_vc.service.routes.witness`).
 
 Integer query parameters are ASCII decimal digits without sign, spaces, underscores or
 leading zeros, at most ``2**53 - 1`` (I-JSON integers, RFC 7493 §2.2); a parameter given
