@@ -266,19 +266,22 @@ def test_wallet_refuses_an_issuer_it_does_not_trust(
     live: LiveService, start_service: Callable[..., LiveService]
 ) -> None:
     """§13.6.2: an untrusted issuer's offer is refused before its code is spent."""
+    # The wallet is the short-lived service: it closes its keep-alive connections to the
+    # issuer before its own server stops (the other way round, the issuer's graceful
+    # shutdown waited 10 s for the wallet's idle TLS connection).
     other = start_service("other-agency")
-    wallets = live.service.wallets
+    wallets = other.service.wallets
     assert wallets is not None
     wallet = wallets.create(PIN)
-    created = _offer(other, tx_code=True)
-    answer = live.client.post(
+    created = _offer(live, tx_code=True)
+    answer = other.client.post(
         "/wallet/v1/offers",
         json={"offer": created["offer_uri"], "tx_code": created["tx_code"]},
         headers=basic(wallet.id, PIN),
     )
     problem(answer, 403, "untrusted_issuer")
-    state = other.client.get(
-        f"/issuer/v1/offers/{created['offer_id']}", headers=other.agency("issuer")
+    state = live.client.get(
+        f"/issuer/v1/offers/{created['offer_id']}", headers=live.agency("issuer")
     )
     assert state.json()["state"] == "offered"
 
