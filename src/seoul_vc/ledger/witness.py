@@ -236,10 +236,12 @@ class Witness:
                 # A clock that went backwards must not date this before what we vouched for.
                 timestamp = max(last.timestamp, now)
             line = self._key.signature_line(opened.text, timestamp)
-            states[checkpoint.origin] = _Cosigned(
-                size=checkpoint.size, root=root, timestamp=timestamp
-            )
-            self._write_state(states)
+            cosigned = _Cosigned(size=checkpoint.size, root=root, timestamp=timestamp)
+            # The same tree again within the same second changes nothing: no write, so a
+            # replayed checkpoint costs at most one fsync per origin and second.
+            if cosigned != last:
+                states[checkpoint.origin] = cosigned
+                self._write_state(states)
         return line
 
     def latest(self, origin: str) -> Checkpoint | None:

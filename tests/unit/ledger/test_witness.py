@@ -128,6 +128,21 @@ def now(clock: FixedClock) -> int:
 # -- accepting ---------------------------------------------------------------------------------
 
 
+def test_the_same_tree_within_a_second_is_cosigned_without_a_write(
+    witness: Witness, log: Log, state_path: Path, clock: FixedClock
+) -> None:
+    """A replayed checkpoint costs no fsync until the second (the timestamp) moves on."""
+    note = log.note(3)
+    witness.cosign(note)
+    written = state_path.stat().st_ino  # each write replaces the file (a new inode)
+    for _ in range(3):
+        assert witness.cosign(note).startswith(note)
+    assert state_path.stat().st_ino == written
+    clock.advance(timedelta(seconds=1))
+    witness.cosign(note)
+    assert state_path.stat().st_ino != written
+
+
 def test_first_checkpoint_is_trusted_on_first_use(
     witness: Witness, log: Log, signer: NoteSigner, key: CosignerKey, clock: FixedClock
 ) -> None:
