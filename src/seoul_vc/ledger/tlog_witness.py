@@ -234,9 +234,11 @@ def push_checkpoint(
     try:
         answer = _post(ledger, url, old_size, checkpoint, note, fetcher)
     except StateConflictError as exc:
-        if exc.code is not Code.OLD_SIZE_MISMATCH:
+        # Only the spec's text/x.tlog.size answer carries the size to retry from.
+        size = exc.details.get("size")
+        if exc.code is not Code.OLD_SIZE_MISMATCH or type(size) is not int:
             raise
-        old_size = int(exc.details["size"])
+        old_size = size
         answer = _post(ledger, url, old_size, checkpoint, note, fetcher)
     # The answer's lines after the checkpoint form a note; only the witness's lines count
     # (and the log's own are sent along): other keys' lines are not ours to vouch for.

@@ -1,0 +1,133 @@
+"""A log's push (``push_checkpoint``) against witnesses that misbehave, on loopback HTTPS.
+
+The happy path against a real witness service is in ``tests/service/test_witness_api.py``;
+here a scripted HTTPS server answers as a broken or hostile witness would, and every answer
+ends in the library's typed error, with nothing stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from https_server import LocalCA, ServerState
+from seoul_vc._net import GuardedFetcher
+from seoul_vc.errors import Code, SeoulVCError
+from seoul_vc.keys import PrivateKey
+from seoul_vc.ledger.checkpoint import CosignerKey, cosign
+from seoul_vc.ledger.log import Ledger
+from seoul_vc.ledger.note import NoteSigner
+from seoul_vc.ledger.tlog_witness import push_checkpoint
+
+ORIGIN = "ledger.seoul.example/push-test"
+PATH = "/w/add-checkpoint"
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Iterator[tuple[Ledger, NoteSigner]]:
+    """A ledger with its genesis entry and a stored checkpoint of size 1."""
+    key = PrivateKey.generate("EdDSA")
+    ledger = Ledger.open(f"sqlite:{tmp_path / 'ledger.db'}")
+    try:
+        ledger.genesis(origin=ORIGIN, operator=key, grants={})
+        signer = NoteSigner(ORIGIN, key)
+        ledger.checkpoint(signer)
+        yield ledger, signer
+    finally:
+        ledger.close()
+
+
+@pytest.fixture
+def fetcher(local_ca: LocalCA) -> Iterator[GuardedFetcher]:
+    with GuardedFetcher(
+        timeout=timedelta(seconds=5),
+        max_redirects=0,
+        ssl_context=local_ca.client_context(),
+        unsafe_allow_private_addresses=True,
+    ) as guarded:
+        yield guarded
+
+
+WITNESS = CosignerKey("witness.example/w1", PrivateKey.generate("EdDSA"))
+STRANGER = CosignerKey("witness.example/w1", PrivateKey.generate("EdDSA"))
+
+
+def _push(log: tuple[Ledger, NoteSigner], server: ServerState, fetcher: GuardedFetcher) -> str:
+    ledger, signer = log
+    with pytest.raises(SeoulVCError) as info:
+        push_checkpoint(
+            ledger,
+            f"https://localhost:{server.port}/w",
+            log_key=signer.verifier,
+            witness=WITNESS.verifier,
+            fetcher=fetcher,
+        )
+    return str(info.value.code)
+
+
+def _stranger_line(log: tuple[Ledger, NoteSigner]) -> bytes:
+    """A valid cosignature line, but by a key of the same name the log does not trust."""
+    ledger, signer = log
+    note = ledger.latest_checkpoint()
+    assert note is not None
+    return cosign(note, signer.verifier, STRANGER, timestamp=1)[len(note) :].encode()
+
+
+@pytest.mark.parametrize(
+    ("status", "media_type", "body", "code"),
+    [
+        # A 409 problem naming old_size_mismatch carries no size: not retried, not a KeyError.
+        (409, "application/problem+json", b'{"code":"old_size_mismatch"}', "old_size_mismatch"),
+        (409, "text/x.tlog.size", b"7\n", "log_fork_detected"),  # larger than the ledger
+        (409, "text/x.tlog.size", b"007\n", "malformed"),
+        (409, "text/plain", b"", "log_fork_detected"),
+        (403, "text/plain", b"forbidden", "invalid_signature"),
+        (404, "text/plain", b"", "not_found"),
+        (422, "text/plain", b"", "consistency_proof_invalid"),
+        (500, "text/plain", b"", "unavailable"),
+        (200, "text/plain", b"not a signature line\n", "malformed"),
+        (200, "text/plain", b"", "malformed"),
+        (200, "text/plain", b"\xff\xfe\n", "malformed"),
+        (200, "text/plain", "stranger", "malformed"),
+    ],
+)
+def test_a_misbehaving_witness_ends_in_a_typed_error_and_nothing_is_stored(
+    log: tuple[Ledger, NoteSigner],
+    server: ServerState,
+    fetcher: GuardedFetcher,
+    status: int,
+    media_type: str,
+    body: bytes | str,
+    code: str,
+) -> None:
+    """Each answer is refused with its code; the stored checkpoint is unchanged."""
+    ledger = log[0]
+    before = ledger.latest_checkpoint()
+    content = _stranger_line(log) if body == "stranger" else body
+    assert isinstance(content, bytes)
+    server.serve(PATH, status=status, body=content, Content_Type=media_type)
+    assert _push(log, server, fetcher) == code
+    assert ledger.latest_checkpoint() == before
+    assert server.requests == [PATH]  # one request: no retry without a size to retry from
+
+
+def test_a_second_409_after_the_retry_is_reported_not_retried_again(
+    log: tuple[Ledger, NoteSigner], server: ServerState, fetcher: GuardedFetcher
+) -> None:
+    """The witness says 0 (its size), then again 0 to the retry from 0: one retry only."""
+    server.serve(PATH, status=409, body=b"0\n", Content_Type="text/x.tlog.size")
+    ledger, signer = log
+    with pytest.raises(SeoulVCError) as info:
+        push_checkpoint(
+            ledger,
+            f"https://localhost:{server.port}/w",
+            log_key=signer.verifier,
+            witness=WITNESS.verifier,
+            fetcher=fetcher,
+            old_size=1,
+        )
+    assert (info.value.code, info.value.details.get("size")) == (Code.OLD_SIZE_MISMATCH, 0)
+    assert server.requests == [PATH, PATH]
