@@ -21,6 +21,7 @@ import pytest
 from live_service import LiveService, problem
 
 from https_server import LocalCA
+from seoul_vc.errors import ConfigurationError
 from seoul_vc.keys import PrivateKey
 from seoul_vc.ledger import tlog
 from seoul_vc.ledger.apps.status import PUBLISH
@@ -232,3 +233,24 @@ def test_seoul_vc_ledger_push_stores_the_cosignature(
         "malformed",
         "the witness answered no cosignature of its key",
     )
+
+
+def test_a_witness_config_naming_one_origin_twice_is_refused(
+    start_service: StartService, tmp_path: Path
+) -> None:
+    """Two vkeys of one origin would silently keep one: the service does not start."""
+    key = PrivateKey.generate("EdDSA")
+    key.save(tmp_path / "witness.jwk")
+    logs = [
+        format_verifier_key(NoteSigner("ledger.seoul.example", PrivateKey.generate()).verifier)
+        for _ in range(2)
+    ]
+    witness = {
+        "key": str(tmp_path / "witness.jwk"),
+        "name": WITNESS_NAME,
+        "state": str(tmp_path / "state.json"),
+        "logs": logs,
+    }
+    with pytest.raises(ConfigurationError) as info:
+        start_service("witness", witness=witness)
+    assert info.value.details == {"field": "witness.logs"}

@@ -227,11 +227,15 @@ def open_note(data: str | bytes, verifiers: Sequence[NoteVerifier]) -> Note:
     text, signatures = _parse(data)
     known = {(v.name, v.key_id): v for v in verifiers}
     verified: list[NoteVerifier] = []
+    checked: set[NoteSignature] = set()
     message = text.encode()
     for sig in signatures:
         verifier = known.get((sig.name, sig.key_id))
         if verifier is None:
             continue  # unknown key: ignored, as the spec requires
+        if sig in checked:
+            continue  # the same line again: one verification, however often it is repeated
+        checked.add(sig)
         verifier.public_key.verify(message, sig.signature)
         if verifier not in verified:
             verified.append(verifier)

@@ -39,6 +39,7 @@ from seoul_vc import _json
 from seoul_vc._encoding import b64_hash_decode, parse_decimal
 from seoul_vc.errors import (
     Code,
+    ConfigurationError,
     MalformedInputError,
     SeoulVCError,
     StateConflictError,
@@ -216,12 +217,14 @@ def push_checkpoint(
         The checkpoint cosigned, the witness's previous size and the stored note.
 
     Raises:
+        ConfigurationError: ``bad_argument`` for an ``old_size`` past the checkpoint's.
         StateConflictError: ``conflict`` when the ledger has no checkpoint yet, or signed a
             newer one meanwhile (push again); ``old_size_mismatch`` if the witness moved
             again between the two requests.
         VerificationError: ``log_fork_detected`` when the witness cosigned a larger tree of
             this origin than the ledger holds, or another root at this size; the witness's
-            refusals as their codes (``invalid_signature``, ``consistency_proof_invalid``).
+            refusals as their codes (``invalid_signature``, ``consistency_proof_invalid``;
+            a problem naming any other code is read by its status).
         MalformedInputError: an answer that does not parse, or carries no cosignature of
             ``witness``'s key.
         UnavailableError, PolicyError: transport failures, as :class:`GuardedFetcher`.
@@ -229,7 +232,12 @@ def push_checkpoint(
     note = ledger.latest_checkpoint()
     if note is None:
         raise StateConflictError(Code.CONFLICT, "the ledger has no checkpoint to push")
-    checkpoint = parse_checkpoint(open_note(note, [log_key]).text)
+    text = open_note(note, [log_key]).text
+    checkpoint = parse_checkpoint(text)
+    if old_size > checkpoint.size:
+        raise ConfigurationError(
+            Code.BAD_ARGUMENT, "old_size is past the ledger's checkpoint", old_size=old_size
+        )
     url = prefix.rstrip("/") + ADD_CHECKPOINT
     try:
         answer = _post(ledger, url, old_size, checkpoint, note, fetcher)
@@ -238,21 +246,36 @@ def push_checkpoint(
         size = exc.details.get("size")
         if exc.code is not Code.OLD_SIZE_MISMATCH or type(size) is not int:
             raise
+        if size > checkpoint.size:
+            raise _ahead(ledger, log_key, size, checkpoint.size) from exc
         old_size = size
         answer = _post(ledger, url, old_size, checkpoint, note, fetcher)
-    # The answer's lines after the checkpoint form a note; only the witness's lines count
-    # (and the log's own are sent along): other keys' lines are not ours to vouch for.
-    answered = note + answer
+    # The answer alone, after the checkpoint text, must hold a line of the witness's key (the
+    # stored note may hold an older one); other keys' lines are not ours to vouch for.
     try:
-        keep_signatures(answered, {(witness.name, witness.key_id)})
+        fresh = keep_signatures(text + "\n" + answer, {(witness.name, witness.key_id)})
     except MalformedInputError as exc:
         raise MalformedInputError(
             Code.MALFORMED, "the witness answered no cosignature of its key"
         ) from exc
-    keys = {(log_key.name, log_key.key_id), (witness.name, witness.key_id)}
-    submission = keep_signatures(answered, keys)
+    submission = keep_signatures(note, {(log_key.name, log_key.key_id)}) + fresh[len(text) + 1 :]
     stored = ledger.add_cosignatures(submission, log_key=log_key, witnesses=[witness])
     return PushedCheckpoint(checkpoint=checkpoint, old_size=old_size, note=stored)
+
+
+def _ahead(ledger: Ledger, log_key: NoteVerifier, size: int, sent: int) -> SeoulVCError:
+    """The witness cosigned ``size`` > ``sent``: a newer checkpoint of ours, or a fork."""
+    latest = ledger.latest_checkpoint()
+    if latest is not None and parse_checkpoint(open_note(latest, [log_key]).text).size >= size:
+        return StateConflictError(
+            Code.CONFLICT, "the ledger signed a newer checkpoint meanwhile: push again"
+        )
+    return VerificationError(
+        Code.LOG_FORK_DETECTED,
+        "the witness cosigned a larger tree of this log than the ledger holds",
+        old_size=size,
+        new_size=sent,
+    )
 
 
 def _post(
@@ -264,13 +287,6 @@ def _post(
     fetcher: GuardedFetcher,
 ) -> str:
     """One ``add-checkpoint`` request from ``old_size``: the 200 answer's text."""
-    if old_size > checkpoint.size:
-        raise VerificationError(
-            Code.LOG_FORK_DETECTED,
-            "the witness cosigned a larger tree of this log than the ledger holds",
-            old_size=old_size,
-            new_size=checkpoint.size,
-        )
     proof = (
         ledger.prove_consistency(old_size, checkpoint.size)
         if 0 < old_size < checkpoint.size
@@ -306,6 +322,8 @@ _STATUS_CODES: Final = {
     409: Code.LOG_FORK_DETECTED,
     422: Code.CONSISTENCY_PROOF_INVALID,
 }
+#: Codes a witness's problem may name besides those: a proof of the wrong length.
+_ALSO_NAMED: Final = frozenset({Code.PROOF_ARGUMENTS_INVALID, Code.TOO_LARGE})
 
 
 def _refusal(status: int, media_type: str | None, body: bytes) -> SeoulVCError:
@@ -317,6 +335,8 @@ def _refusal(status: int, media_type: str | None, body: bytes) -> SeoulVCError:
                 body, max_bytes=_MAX_PROBLEM_BYTES, max_depth=8, what="problem"
             )
             code = Code(str(problem.get("code")))
+    if code not in _STATUS_CODES.values() and code not in _ALSO_NAMED:
+        code = None  # a witness names only the spec's refusals: not ours to invent others
     code = code or _STATUS_CODES.get(status)
     if code is None:
         return UnavailableError(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from seoul_vc.errors import SeoulVCError
-from seoul_vc.keys import PrivateKey
+from seoul_vc.keys import PrivateKey, PublicKey
 from seoul_vc.ledger.note import (
     MAX_SIGNATURES,
     NoteSigner,
@@ -167,3 +167,22 @@ def test_verifier_key_whose_base64_contains_plus_parses() -> None:
     """The key part is split off after the second '+' only (transparency-dev/formats plusKey)."""
     key = "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6"
     assert format_verifier_key(parse_verifier_key(key)) == key
+
+
+def test_a_repeated_signature_line_is_verified_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A note with its line sent 32 times costs one verification (a public endpoint reads it)."""
+    signer = NoteSigner("log.seoul.example", PrivateKey.generate())
+    note = sign_note("hello\n", [signer])
+    line = note[len("hello\n\n") :]
+    calls: list[bytes] = []
+    real = PublicKey.verify
+
+    def counting(self: PublicKey, message: bytes, signature: bytes) -> None:
+        calls.append(signature)
+        real(self, message, signature)
+
+    monkeypatch.setattr(PublicKey, "verify", counting)
+    opened = open_note("hello\n\n" + line * 32, [signer.verifier])
+    assert opened.verified_by == (signer.verifier,)
+    assert len(opened.signatures) == 32
+    assert len(calls) == 1

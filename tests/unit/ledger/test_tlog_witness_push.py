@@ -7,6 +7,7 @@ ends in the library's typed error, with nothing stored.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,13 +18,17 @@ from https_server import LocalCA, ServerState
 from seoul_vc._net import GuardedFetcher
 from seoul_vc.errors import Code, SeoulVCError
 from seoul_vc.keys import PrivateKey
+from seoul_vc.ledger.apps.status import PUBLISH
 from seoul_vc.ledger.checkpoint import CosignerKey, cosign
+from seoul_vc.ledger.entry import Entry, sign_entry, signer_did
 from seoul_vc.ledger.log import Ledger
 from seoul_vc.ledger.note import NoteSigner
 from seoul_vc.ledger.tlog_witness import push_checkpoint
 
 ORIGIN = "ledger.seoul.example/push-test"
+PUBLISHER = PrivateKey.generate("EdDSA")
 PATH = "/w/add-checkpoint"
+PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
@@ -32,7 +37,9 @@ def log(tmp_path: Path) -> Iterator[tuple[Ledger, NoteSigner]]:
     key = PrivateKey.generate("EdDSA")
     ledger = Ledger.open(f"sqlite:{tmp_path / 'ledger.db'}")
     try:
-        ledger.genesis(origin=ORIGIN, operator=key, grants={})
+        ledger.genesis(
+            origin=ORIGIN, operator=key, grants={signer_did(PUBLISHER.public_key): [PUBLISH]}
+        )
         signer = NoteSigner(ORIGIN, key)
         ledger.checkpoint(signer)
         yield ledger, signer
@@ -79,8 +86,16 @@ def _stranger_line(log: tuple[Ledger, NoteSigner]) -> bytes:
 @pytest.mark.parametrize(
     ("status", "media_type", "body", "code"),
     [
-        # A 409 problem naming old_size_mismatch carries no size: not retried, not a KeyError.
-        (409, "application/problem+json", b'{"code":"old_size_mismatch"}', "old_size_mismatch"),
+        # A 409 problem naming old_size_mismatch carries no size: not retried, not a KeyError;
+        # a witness names only the spec's refusals, others are read by their status.
+        (409, "application/problem+json", b'{"code":"old_size_mismatch"}', "log_fork_detected"),
+        (400, "application/problem+json", b'{"code":"internal"}', "malformed"),
+        (
+            422,
+            "application/problem+json",
+            b'{"code":"proof_arguments_invalid"}',
+            "proof_arguments_invalid",
+        ),
         (409, "text/x.tlog.size", b"7\n", "log_fork_detected"),  # larger than the ledger
         (409, "text/x.tlog.size", b"007\n", "malformed"),
         (409, "text/plain", b"", "log_fork_detected"),
@@ -131,3 +146,77 @@ def test_a_second_409_after_the_retry_is_reported_not_retried_again(
         )
     assert (info.value.code, info.value.details.get("size")) == (Code.OLD_SIZE_MISMATCH, 0)
     assert server.requests == [PATH, PATH]
+
+
+def _cosigning(log: tuple[Ledger, NoteSigner], server: ServerState) -> None:
+    """Make the scripted witness answer with a real cosignature of the latest checkpoint."""
+    ledger, signer = log
+    note = ledger.latest_checkpoint()
+    assert note is not None
+    line = cosign(note, signer.verifier, WITNESS, timestamp=1)[len(note) :]
+    server.serve(PATH, status=200, body=line.encode(), Content_Type="text/plain")
+
+
+def test_an_empty_answer_after_an_earlier_push_is_not_taken_for_a_cosignature(
+    log: tuple[Ledger, NoteSigner], server: ServerState, fetcher: GuardedFetcher
+) -> None:
+    """The stored note holds the witness's old line; the answer itself must hold a new one."""
+    ledger, signer = log
+    _cosigning(log, server)
+    pushed = push_checkpoint(
+        ledger,
+        f"https://localhost:{server.port}/w",
+        log_key=signer.verifier,
+        witness=WITNESS.verifier,
+        fetcher=fetcher,
+    )
+    assert pushed.note.count("\u2014 witness.example/w1 ") == 1
+    server.serve(PATH, status=200, body=b"", Content_Type="text/plain")
+    assert _push(log, server, fetcher) == "malformed"
+
+
+def test_an_old_size_past_the_checkpoint_is_a_bad_argument_and_sends_nothing(
+    log: tuple[Ledger, NoteSigner], server: ServerState, fetcher: GuardedFetcher
+) -> None:
+    """The caller's old size is checked before any request."""
+    ledger, signer = log
+    with pytest.raises(SeoulVCError) as info:
+        push_checkpoint(
+            ledger,
+            f"https://localhost:{server.port}/w",
+            log_key=signer.verifier,
+            witness=WITNESS.verifier,
+            fetcher=fetcher,
+            old_size=5,
+        )
+    assert info.value.code is Code.BAD_ARGUMENT
+    assert server.requests == []
+
+
+def test_a_witness_ahead_because_the_ledger_moved_on_is_a_conflict_not_a_fork(
+    log: tuple[Ledger, NoteSigner],
+    server: ServerState,
+    fetcher: GuardedFetcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process signed and pushed a newer checkpoint meanwhile: push again."""
+    ledger, signer = log
+    old = ledger.latest_checkpoint()
+    ledger.append_many([_publish(n) for n in range(2)])
+    newer = ledger.checkpoint(signer)  # size 3, signed (and pushed) by another process
+    reads = iter([old, newer])
+    monkeypatch.setattr(ledger, "latest_checkpoint", lambda: next(reads))
+    server.serve(PATH, status=409, body=b"3\n", Content_Type="text/x.tlog.size")
+    assert _push(log, server, fetcher) == "conflict"
+    assert server.requests == [PATH]
+
+
+def _publish(n: int) -> Entry:
+    body = {
+        "uri": f"https://status.seoul.example/lists/{n}",
+        "version": 1,
+        "sha256": f"{n:064x}",
+        "size": 131072,
+        "bits": 1,
+    }
+    return sign_entry(PUBLISH, body, PUBLISHER, time=int(time.time()))

@@ -61,6 +61,10 @@ def _witness(service: Service) -> Witness:
         raise ConfigurationError(
             Code.BAD_ARGUMENT, "a witness.logs vkey does not parse", field="witness.logs"
         ) from exc
+    if len({log.name for log in logs}) != len(logs):
+        raise ConfigurationError(
+            Code.BAD_ARGUMENT, "witness.logs names one origin twice", field="witness.logs"
+        )
     return Witness(
         CosignerKey(config.name, config.key),
         logs={log.name: log for log in logs},
