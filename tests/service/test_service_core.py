@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
 import pytest
 from live_service import LiveService, problem
+from starlette.types import Message, Receive, Scope, Send
 
 from https_server import LocalCA
 from seoul_vc.did import CachingResolver, MethodResolver
@@ -121,3 +123,38 @@ def test_guarded_post_returns_any_status_and_refuses_plain_http(
             )
     finally:
         fetcher.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "root_path", "passed"),
+    [
+        ("/wallet/v1/wallets/restore", "", True),
+        ("/vc/wallet/v1/wallets/restore", "/vc", True),  # behind --root-path /vc
+        ("/vc/wallet/v1/wallets", "/vc", False),
+        ("/other/wallet/v1/wallets/restore", "/vc", False),
+    ],
+)
+def test_a_path_bound_applies_under_a_root_path(path: str, root_path: str, passed: bool) -> None:
+    """The per-path body bound matches the path the router matches (without root_path)."""
+    from seoul_vc.service.app import _BodyLimit
+
+    reached: list[str] = []
+    sent: list[Message] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    limit = _BodyLimit(inner, 1024, {"/wallet/v1/wallets/restore": 4096})
+    scope = {"type": "http", "path": path, "root_path": root_path, "headers": [
+        (b"content-length", b"2048")
+    ]}  # fmt: skip
+    asyncio.run(limit(scope, receive, send))
+    assert bool(reached) is passed
+    if not passed:
+        assert sent[0]["status"] == 413

@@ -113,11 +113,22 @@ def _answer(conn: ssl.SSLSocket) -> tuple[int, dict[str, object]]:
     return status, json.loads(rest)
 
 
-def test_trickled_restores_hold_their_slots_only_until_the_deadline(
-    start_service: StartService, local_ca: LocalCA, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("bound", ["per client", "per process"])
+def test_stalled_restores_hold_their_slots_only_until_they_fall_behind(
+    start_service: StartService,
+    local_ca: LocalCA,
+    monkeypatch: pytest.MonkeyPatch,
+    bound: str,
 ) -> None:
-    """Bodies being read hold the slots (another restore is 429); late ones are 408."""
-    monkeypatch.setattr(wallet_routes, "RESTORE_GRACE_SECONDS", 1.0)
+    """Bodies being read hold the slots (one more restore is 429); stalled ones are 408.
+
+    Each stalled upload declares 16 MiB and sends one byte: it is cut off after the grace,
+    not after the 266 s its declared length would take at the slowest rate.
+    """
+    monkeypatch.setattr(wallet_routes, "RESTORE_GRACE_SECONDS", 2.0)
+    if bound == "per process":  # the client bound out of the way: the process's is met
+        monkeypatch.setattr(wallet_routes, "RESTORE_UPLOADS_PER_CLIENT", 10)
+        monkeypatch.setattr(wallet_routes, "RESTORE_UPLOADS_AT_ONCE", 2)
     reading: list[int] = []
     real_read = wallet_routes.read_json_in_time
 
@@ -133,23 +144,72 @@ def test_trickled_restores_hold_their_slots_only_until_the_deadline(
         f"{API}/backup", json={"passphrase": PASSPHRASE}, headers=basic(wallet_id, PIN)
     ).json()["backup"]
     started = time.monotonic()
-    slow = [_trickle(live, local_ca, 1000) for _ in range(wallet_routes.RESTORES_AT_ONCE)]
+    slow = [_trickle(live, local_ca, 16 << 20) for _ in range(2)]
     try:
         while len(reading) < len(slow):  # both hold their slots and read their bodies
-            assert time.monotonic() - started < 5, "the trickled restores were not read"
+            assert time.monotonic() - started < 5, "the stalled restores were not read"
             time.sleep(0.01)
         whole = {"backup": backup, "passphrase": PASSPHRASE, "pin": NEW_PIN}
         busy = problem(live.client.post(RESTORE, json=whole), 429, "rate_limited")
         assert busy["details"]["retry_after"] > 0
+        assert len(reading) == len(slow)  # refused before its body was read
         answers = [_answer(conn) for conn in slow]
     finally:
         for conn in slow:
             conn.close()
     late = [(status, body["code"]) for status, body in answers]
     assert late == [(408, "request_timeout")] * len(slow)
-    # 1 s of grace and 1000 bytes at the slowest rate: well before any read timeout.
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 15  # the grace and a little, not 266 s
     assert live.client.post(RESTORE, json=whole).status_code == 201
+
+
+def test_an_upload_that_keeps_up_may_outlast_the_grace(
+    start_service: StartService, local_ca: LocalCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline moves with each chunk: a slow but steady body is read to its end."""
+    monkeypatch.setattr(wallet_routes, "RESTORE_GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(wallet_routes, "RESTORE_MIN_RATE", 1000)
+    live = start_service()
+    body = json.dumps({"backup": "A" * 2900, "passphrase": "short", "pin": NEW_PIN}).encode()
+    conn = _trickle(live, local_ca, len(body))  # sends the first byte, "{"
+    try:
+        started = time.monotonic()
+        for offset in range(1, len(body), 600):  # 600 bytes every 0.3 s: 2000 bytes a second
+            time.sleep(0.3)
+            conn.sendall(body[offset : offset + 600])
+        assert time.monotonic() - started > 1.0  # twice the grace
+        status, answer = _answer(conn)
+    finally:
+        conn.close()
+    assert (status, answer["code"]) == (400, "malformed")  # read whole: the short passphrase
+    assert answer["details"] == {"field": "passphrase"}
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        # More strings than three members can hold: refused before it is parsed.
+        (
+            {
+                "backup": "x",
+                "passphrase": PASSPHRASE,
+                "pin": NEW_PIN,
+                **{str(n): "" for n in range(600)},
+            },
+            "malformed",
+        ),
+        # Anything nested: a restore body is one flat object.
+        ({"backup": [[1]] * 1000, "passphrase": PASSPHRASE, "pin": NEW_PIN}, "too_deep"),
+    ],
+    ids=["many strings", "nested"],
+)
+def test_restore_bodies_of_the_wrong_shape_are_refused_cheaply(
+    live_service: LiveService, body: dict[str, object], code: str
+) -> None:
+    """Bodies that cannot be a restore are refused before they become many objects."""
+    refused = problem(live_service.client.post(RESTORE, json=body), 400, code)
+    if code == "malformed":  # counted, not parsed: no unknown member named
+        assert refused["detail"] == "the body holds more strings than this request takes"
 
 
 def test_openapi_states_the_restore_bound(start_service: StartService) -> None:

@@ -16,15 +16,17 @@ requests into library calls and library results and errors into responses.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import ipaddress
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Final
 from urllib.parse import unquote_to_bytes
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -41,6 +43,7 @@ __all__ = [
     "read_json",
     "read_json_in_time",
     "require_bearer",
+    "slot",
     "token_digest",
 ]
 
@@ -87,32 +90,80 @@ async def read_json(request: Request, max_bytes: int, *, max_depth: int = 16) ->
 
 
 async def read_json_in_time(
-    request: Request, max_bytes: int, *, grace: float, min_rate: int
+    request: Request,
+    max_bytes: int,
+    *,
+    grace: float,
+    min_rate: int,
+    max_quotes: int,
+    max_depth: int = 1,
 ) -> JSONObject:
-    """:func:`read_json` for a large body, which must name its length and arrive in time.
+    """:func:`read_json` for a large body, which must name its length and keep arriving.
 
-    The body is due ``grace + Content-Length / min_rate`` seconds after reading starts, so
-    a client that trickles a body (a slowloris) cannot hold whatever the caller reserved
-    for it for longer than an honest upload at ``min_rate`` bytes a second would take.
+    The body may start ``grace`` seconds late, and then must keep up with ``min_rate``
+    bytes a second: the next chunk is due ``grace + received / min_rate`` seconds after
+    reading started. So a client that stalls or trickles (a slowloris) holds whatever the
+    caller reserved for it for about ``grace`` seconds, not for the time its declared
+    length would take. Before parsing, a body with more ``"`` than ``max_quotes`` (more
+    strings than the request can hold) is refused, and the parse (``max_depth`` deep) runs
+    in a worker thread: a large body neither stalls the event loop nor becomes millions of
+    objects.
 
     Raises:
-        MalformedInputError: as :func:`read_json`, and ``malformed`` without a
-            ``Content-Length`` (a streamed body could not be given a deadline).
-        PolicyError: ``request_timeout`` when the body is late.
+        MalformedInputError: as :func:`read_json`, ``malformed`` without a
+            ``Content-Length`` (a streamed body could not be paced), or with too many strings.
+        PolicyError: ``request_timeout`` when the body falls behind.
     """
+    if _media_type(request) != JSON_TYPE:
+        raise MalformedInputError(Code.MALFORMED, "the body must be application/json")
     declared = request.headers.get("content-length")
     if declared is None or not declared.isascii() or not declared.isdigit():
         raise MalformedInputError(
             Code.MALFORMED, "this request must declare its Content-Length", field="content-length"
         )
-    seconds = grace + min(int(declared), max_bytes) / min_rate
+    if int(declared) > max_bytes:
+        raise MalformedInputError(Code.TOO_LARGE, "request body too large", limit=max_bytes)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    chunks: list[bytes] = []
+    size = 0
     try:
-        async with asyncio.timeout(seconds):
-            return await read_json(request, max_bytes)
+        async with asyncio.timeout(grace) as deadline:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise MalformedInputError(
+                        Code.TOO_LARGE, "request body too large", limit=max_bytes
+                    )
+                chunks.append(chunk)
+                deadline.reschedule(start + grace + size / min_rate)
     except TimeoutError:
         raise PolicyError(
-            Code.REQUEST_TIMEOUT, "the request body did not arrive in time", seconds=int(seconds)
+            Code.REQUEST_TIMEOUT, "the request body fell behind", received=size
         ) from None
+    body = b"".join(chunks)
+    del chunks
+    if body.count(b'"') > max_quotes:
+        raise MalformedInputError(
+            Code.MALFORMED, "the body holds more strings than this request takes"
+        )
+    return await run_in_threadpool(
+        _json.loads_object, body, max_bytes=max_bytes, max_depth=max_depth, what="request body"
+    )
+
+
+@contextlib.contextmanager
+def slot(semaphore: threading.BoundedSemaphore, *, retry_after: int) -> Iterator[None]:
+    """Hold one of ``semaphore``'s slots for the block, or refuse at once (429)."""
+    if not semaphore.acquire(blocking=False):
+        raise PolicyError(
+            Code.RATE_LIMITED, "too many requests of this kind at once; retry",
+            retry_after=retry_after,
+        )  # fmt: skip
+    try:
+        yield
+    finally:
+        semaphore.release()
 
 
 async def read_form(request: Request, max_bytes: int) -> dict[str, str]:
@@ -313,6 +364,19 @@ class FailureLimiter:
             if key not in self._pending and len(self._pending) >= self._max_keys:
                 raise PolicyError(Code.RATE_LIMITED, "too many tries at once; wait", retry_after=1)
             self._pending[key] = self._pending.get(key, 0) + 1
+
+    @contextlib.contextmanager
+    def holding(self, key: str) -> Iterator[None]:
+        """:meth:`reserve` for the block, :meth:`release` after it.
+
+        Raises:
+            PolicyError: ``rate_limited`` with the seconds to wait.
+        """
+        self.reserve(key)
+        try:
+            yield
+        finally:
+            self.release(key)
 
     def release(self, key: str) -> None:
         """End a try held by :meth:`reserve` (record its failure with :meth:`fail` first)."""

@@ -83,7 +83,10 @@ class _BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.per_path.get(scope["path"], self.max_bytes)
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):  # as Starlette's router matches, under a root path
+            path = path[len(root) :]
+        limit = self.per_path.get(path, self.max_bytes)
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 error = MalformedInputError(

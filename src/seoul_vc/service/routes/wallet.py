@@ -7,14 +7,14 @@ decision (PIN, vault, verification on receipt, consent, view budget) is the libr
   :func:`~seoul_vc.service._auth.count_creation`).
 * ``POST /wallet/v1/wallets/restore`` restores one from a backup and its passphrase, with a
   new PIN (:meth:`~seoul_vc.wallet.WalletService.restore`). Each restore counts against the
-  same per-client quota as a creation, and at most :data:`RESTORES_AT_ONCE` are read and
-  derive their scrypt key at once per process (the library bounds each to 256 MiB); one more
-  is refused with 429 and ``Retry-After`` rather than queued, so waiting requests cannot pile
-  up. A restore's body is bounded by ``max_restore_bytes`` (a backup holds the wallet's whole
-  history, so it outgrows ``max_body_bytes``); its slot is taken before the body is read, and
-  the body must name its length and arrive in time (:func:`~seoul_vc.service._http.
-  read_json_in_time`), so the large bodies in memory at once are bounded and a trickled one
-  cannot hold a slot.
+  same per-client quota as a creation, and at most :data:`RESTORES_AT_ONCE` derive their
+  scrypt key at once per process (the library bounds each to 256 MiB); one more is refused
+  with 429 and ``Retry-After`` rather than queued, so waiting requests cannot pile up. A
+  restore's body is bounded by ``max_restore_bytes`` (a backup holds the wallet's whole
+  history, so it outgrows ``max_body_bytes``): at most :data:`RESTORE_UPLOADS_AT_ONCE` are
+  read at once per process and :data:`RESTORE_UPLOADS_PER_CLIENT` per client, each must name
+  its length and keep arriving (:func:`~seoul_vc.service._http.read_json_in_time`: a stalled
+  upload is 408 after about 10 s), and it is parsed off the event loop.
 * The citizen's own acts authenticate with HTTP Basic ``wallet_id:PIN`` (RFC 7617), checked
   by the library in a worker thread (:func:`~seoul_vc.service._auth.as_citizen`):
   credentials (list without claims, show with claims, receive, delete), opening a verifier's
@@ -54,7 +54,6 @@ from seoul_vc.credentials.sd_jwt import ClaimPath, format_claim_path
 from seoul_vc.errors import (
     Code,
     MalformedInputError,
-    PolicyError,
     SeoulVCError,
     UnavailableError,
 )
@@ -65,6 +64,7 @@ from seoul_vc.service._http import (
     json_response,
     read_json,
     read_json_in_time,
+    slot,
 )
 from seoul_vc.service.context import Service
 from seoul_vc.service.openapi import Section
@@ -83,6 +83,8 @@ from seoul_vc.service.routes.wallet_openapi import (
     PREFIX,
     RESTORE_GRACE_SECONDS,
     RESTORE_MIN_RATE,
+    RESTORE_UPLOADS_AT_ONCE,
+    RESTORE_UPLOADS_PER_CLIENT,
     RESTORES_AT_ONCE,
     SCHEMAS,
     wallet_paths,
@@ -103,6 +105,9 @@ VIEW_REFUSALS_PER_CLIENT: Final = 100
 VIEW_REFUSAL_WINDOW_SECONDS: Final = 900.0
 #: The Retry-After of a restore refused for that: one takes about a second at the default cost.
 _RESTORE_RETRY_AFTER: Final = 2
+#: The ``"`` a restore body may hold: three members and their string values, and escaped
+#: quotes in the passphrase and the PIN (a backup, a compact JWE, has none).
+_RESTORE_QUOTES: Final = 12 + MAX_PASSPHRASE + MAX_PIN
 _ID: Final = re.compile(ID_PATTERN[1:-1])
 _NO_CONTENT: Final = {"cache-control": "no-store"}
 
@@ -265,6 +270,10 @@ class _WalletAPI:
         # next refused (see the module docstring). A threading semaphore, held from the
         # event loop until the worker thread has ended.
         self.restoring = threading.BoundedSemaphore(RESTORES_AT_ONCE)
+        # Restore bodies being read (each up to max_restore_bytes): a few per process, and
+        # per client (its address) fewer still, so stalled uploads cannot hold them all.
+        self.uploading = threading.BoundedSemaphore(RESTORE_UPLOADS_AT_ONCE)
+        self.restoring_clients = FailureLimiter(max_failures=RESTORE_UPLOADS_PER_CLIENT, window=1.0)
 
     def routes(self) -> list[Route]:
         """One route per path (methods dispatched here, so the router answers 405 itself)."""
@@ -302,20 +311,18 @@ class _WalletAPI:
         return json_response(await run_in_threadpool(create), 201)
 
     async def restore(self, request: Request) -> Response:
-        # The slot before the body: a restore's body may be up to max_restore_bytes, so only
-        # RESTORES_AT_ONCE are ever read, held and derived at once (see the module docstring).
-        if not self.restoring.acquire(blocking=False):
-            raise PolicyError(
-                Code.RATE_LIMITED,
-                "too many restores at once; retry",
-                retry_after=_RESTORE_RETRY_AFTER,
-            )
-        try:
+        # Per client, then per process: bodies being read, then scrypt keys being derived
+        # (see the module docstring). Each refusal is 429 at once, never a queue.
+        with (
+            self.restoring_clients.holding(client_key(request)),
+            slot(self.uploading, retry_after=_RESTORE_RETRY_AFTER),
+        ):
             body = await read_json_in_time(
                 request,
                 self.service.config.max_restore_bytes,
                 grace=RESTORE_GRACE_SECONDS,
                 min_rate=RESTORE_MIN_RATE,
+                max_quotes=_RESTORE_QUOTES,
             )
             _fields(body, {"backup": True, "passphrase": True, "pin": True})
             backup = _text(body, "backup", MAX_BACKUP_BYTES)
@@ -327,18 +334,18 @@ class _WalletAPI:
             if len(passphrase) < MIN_PASSPHRASE:
                 raise _malformed(f"passphrase is {MIN_PASSPHRASE} to 1024 characters", "passphrase")
             check_pin_text(pin)
-            # Every restore that gets to derive counts, a wrong passphrase too: this also
-            # bounds passphrase guessing over HTTP per client.
-            _auth.count_creation(request, self.service)
+            with slot(self.restoring, retry_after=_RESTORE_RETRY_AFTER):
+                # Every restore that gets to derive counts, a wrong passphrase too: this
+                # also bounds passphrase guessing over HTTP per client.
+                _auth.count_creation(request, self.service)
 
-            def restore() -> JSONObject:
-                return _created(self.wallets.restore(backup, passphrase, pin))
+                def restore() -> JSONObject:
+                    return _created(self.wallets.restore(backup, passphrase, pin))
 
-            # run_in_threadpool does not return before its thread ends, even when the
-            # request is cancelled, so the slot is held exactly while scrypt may run.
-            created = await run_in_threadpool(restore)
-        finally:
-            self.restoring.release()
+                # run_in_threadpool waits for its thread when anyio cancels the request; a
+                # plain asyncio cancel (uvicorn's at a shutdown timeout) may free the slot
+                # while scrypt still runs, as the process stops.
+                created = await run_in_threadpool(restore)
         return json_response(created, 201)
 
     async def list_credentials(self, request: Request) -> Response:

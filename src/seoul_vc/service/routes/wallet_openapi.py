@@ -29,6 +29,8 @@ __all__ = [
     "RESTORES_AT_ONCE",
     "RESTORE_GRACE_SECONDS",
     "RESTORE_MIN_RATE",
+    "RESTORE_UPLOADS_AT_ONCE",
+    "RESTORE_UPLOADS_PER_CLIENT",
     "SCHEMAS",
     "wallet_paths",
 ]
@@ -37,7 +39,10 @@ PREFIX: Final = "/wallet/v1"
 #: Restores that may derive their backup's scrypt key at once, per process (each up to the
 #: 256 MiB :func:`~seoul_vc.wallet.vault.open_backup` allows; 128 MiB at the default cost).
 RESTORES_AT_ONCE: Final = 2
-#: A restore's body is due within this many seconds plus its length over the rate below.
+#: Restore bodies read at once per process, and per client (each up to max_restore_bytes).
+RESTORE_UPLOADS_AT_ONCE: Final = 4
+RESTORE_UPLOADS_PER_CLIENT: Final = 2
+#: A restore's body may start this late; then it must keep up with the rate below.
 RESTORE_GRACE_SECONDS: Final = 10.0
 #: The slowest upload a restore waits for, in bytes a second (a 16 MiB body: 266 s in all).
 RESTORE_MIN_RATE: Final = 64 * 1024
@@ -323,12 +328,14 @@ def wallet_paths(service: Service) -> OpenAPI:
                 description=(
                     "Counts against the client's wallet creations (429 rate_limited with "
                     "Retry-After), as does a wrong passphrase; at most "
-                    f"{RESTORES_AT_ONCE} restores are read and derive their key at once per "
-                    "server process (429 with Retry-After). The body is bounded by the "
-                    f"service's max_restore_bytes ({service.config.max_restore_bytes}), not "
-                    "max_body_bytes; it must declare its Content-Length and arrive within "
-                    f"{RESTORE_GRACE_SECONDS:.0f} s plus one second per {RESTORE_MIN_RATE} "
-                    "bytes (408 request_timeout). A wrong passphrase "
+                    f"{RESTORES_AT_ONCE} restores derive their key at once per server "
+                    f"process, {RESTORE_UPLOADS_AT_ONCE} bodies are read at once and "
+                    f"{RESTORE_UPLOADS_PER_CLIENT} per client (429 with Retry-After). The "
+                    "body is bounded by the service's max_restore_bytes "
+                    f"({service.config.max_restore_bytes}), not max_body_bytes; it must "
+                    "declare its Content-Length, start within "
+                    f"{RESTORE_GRACE_SECONDS:.0f} s and then keep up with {RESTORE_MIN_RATE} "
+                    "bytes a second (408 request_timeout). A wrong passphrase "
                     "or damaged backup is 403 unlock_failed; a backup naming a scrypt cost "
                     "past 256 MiB or N*r*p of 2^23 is 400 backup_too_costly, refused "
                     "without deriving; a PIN outside the rules is 400 bad_argument."
