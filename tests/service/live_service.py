@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import socket
 import threading
 import time
@@ -20,6 +21,8 @@ from starlette.applications import Starlette
 from https_server import LocalCA
 from seoul_vc import Issuer
 from seoul_vc.credentials.schemas import example_subject
+from seoul_vc.ledger.apps.status import PUBLISH
+from seoul_vc.ledger.entry import sign_entry
 from seoul_vc.service import Network, Service, ServiceConfig, create_app, init_config
 
 
@@ -85,6 +88,29 @@ def receive_residency(live: LiveService, wallet_id: str, pin: str) -> str:
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
+
+
+def publish(live: LiveService, count: int) -> None:
+    """Append ``count`` status.publish entries signed by the service's issuer key."""
+    assert live.config.issuer is not None
+    key = live.config.issuer.key
+    now = int(time.time())
+    entries = [
+        sign_entry(
+            PUBLISH,
+            {
+                "uri": f"https://status.seoul.example/lists/{secrets.token_hex(8)}",
+                "version": 1,
+                "sha256": secrets.token_hex(32),
+                "size": 131072,
+                "bits": 1,
+            },
+            key,
+            time=now,
+        )
+        for _ in range(count)
+    ]
+    live.service.ledger.append_many(entries)
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -9,20 +9,18 @@ asserted by status and code.
 from __future__ import annotations
 
 import base64
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from live_service import LiveService, problem
+from live_service import LiveService, problem, publish
 
 from seoul_vc.clock import FixedClock
 from seoul_vc.errors import SeoulVCError
 from seoul_vc.keys import PrivateKey
 from seoul_vc.ledger import tlog
-from seoul_vc.ledger.apps.status import PUBLISH
 from seoul_vc.ledger.bundle import ProofBundle, format_cosigner_key, verify_bundle
 from seoul_vc.ledger.checkpoint import (
     Checkpoint,
@@ -33,7 +31,7 @@ from seoul_vc.ledger.checkpoint import (
     open_checkpoint,
     sign_checkpoint,
 )
-from seoul_vc.ledger.entry import Entry, sign_entry
+from seoul_vc.ledger.entry import Entry
 from seoul_vc.ledger.note import NoteSigner
 from seoul_vc.ledger.witness import Witness
 from seoul_vc.ledger.witness_client import cosign_remote_log
@@ -51,29 +49,6 @@ NOTE_TYPE = {"content-type": "text/plain; charset=utf-8"}
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def _publish(live: LiveService, count: int) -> None:
-    """Append ``count`` status.publish entries signed by the service's issuer key."""
-    assert live.config.issuer is not None
-    key = live.config.issuer.key
-    now = int(time.time())
-    entries = [
-        sign_entry(
-            PUBLISH,
-            {
-                "uri": f"https://status.seoul.example/lists/{secrets.token_hex(8)}",
-                "version": 1,
-                "sha256": secrets.token_hex(32),
-                "size": 131072,
-                "bits": 1,
-            },
-            key,
-            time=now,
-        )
-        for _ in range(count)
-    ]
-    live.service.ledger.append_many(entries)
 
 
 class Agencies:
@@ -159,7 +134,7 @@ def test_two_witnesses_cosign_over_http_and_the_checkpoint_meets_the_policy(
     witnessed: LiveService, agencies: Agencies
 ) -> None:
     """Both agencies cosign through the client; the served note opens under 2-of-2."""
-    _publish(witnessed, 3)
+    publish(witnessed, 3)
     first = _checkpoint(witnessed)
     assert _size(witnessed, first) == 4
     with pytest.raises(SeoulVCError) as info:
@@ -186,7 +161,7 @@ def test_the_log_moves_on_once_witnessed_and_witnesses_follow_with_proofs(
     w1, w2 = agencies.witness(witnessed, 0), agencies.witness(witnessed, 1)
     _round(witnessed, w1)
     _round(witnessed, w2)
-    _publish(witnessed, 5)
+    publish(witnessed, 5)
     note = _checkpoint(witnessed)
     assert _size(witnessed, note) == 6
     with witnessed.service.network.fetcher() as fetcher:
@@ -211,7 +186,7 @@ def test_an_unwitnessed_checkpoint_is_kept_until_the_patience_runs_out(
     clock = FixedClock(datetime.now(UTC))
     witnessed.service.clock = clock  # the checkpoint rule's time source
     _round(witnessed, agencies.witness(witnessed, 0))
-    _publish(witnessed, 2)
+    publish(witnessed, 2)
     held = _checkpoint(witnessed)
     assert _size(witnessed, held) == 1
     assert "witness-1.seoul.example" in held
@@ -244,7 +219,7 @@ def test_a_witness_client_refuses_rollback_and_fork(
 ) -> None:
     """A log that shows a smaller or different tree under the same key is refused."""
     honest = start_service("honest", ledger=agencies.ledger_config())
-    _publish(honest, 2)
+    publish(honest, 2)
     w1 = agencies.witness(honest, 0)
     _round(honest, w1)
     seen = w1.latest(honest.config.origin)
@@ -258,7 +233,7 @@ def test_a_witness_client_refuses_rollback_and_fork(
     expected = {1: "log_fork_detected", 3: "log_fork_detected", 5: "consistency_proof_invalid"}
     for size, code in expected.items():
         if size > forked.service.ledger.size:
-            _publish(forked, size - forked.service.ledger.size)
+            publish(forked, size - forked.service.ledger.size)
         with pytest.raises(SeoulVCError) as info:
             _round(forked, w1)
         assert info.value.code == code
@@ -340,7 +315,7 @@ def test_a_cosignature_of_an_older_checkpoint_is_a_conflict(
     witnessed.service.clock = clock
     old = _checkpoint(witnessed)
     late = cosign(old, witnessed.service.log_signer.verifier, agencies.keys[0], timestamp=_now())
-    _publish(witnessed, 1)
+    publish(witnessed, 1)
     assert _size(witnessed, _checkpoint(witnessed)) == 1
     clock.advance(timedelta(seconds=ledger_routes.CHECKPOINT_PATIENCE))
     assert _size(witnessed, _checkpoint(witnessed)) == 2
@@ -385,7 +360,7 @@ def test_a_note_with_only_the_log_signature_is_refused(witnessed: LiveService) -
 
 def test_entries_come_in_bounded_pages(live_service: LiveService) -> None:
     """Pages hold at most 256 entries, in order, as the ledger holds them."""
-    _publish(live_service, 299)  # with the genesis: 300 entries
+    publish(live_service, 299)  # with the genesis: 300 entries
     ledger = live_service.service.ledger
     first = live_service.client.get(ENTRIES, params={"start": "0"})
     assert first.status_code == 200
@@ -407,9 +382,9 @@ def test_proofs_fetched_over_http_check_against_served_checkpoints(
 ) -> None:
     """Inclusion proofs of every entry and a consistency proof between two checkpoints."""
     client = live_service.client
-    _publish(live_service, 4)
+    publish(live_service, 4)
     old = _open(live_service, _checkpoint(live_service), WitnessPolicy.unwitnessed()).checkpoint
-    _publish(live_service, 6)
+    publish(live_service, 6)
     new = _open(live_service, _checkpoint(live_service), WitnessPolicy.unwitnessed()).checkpoint
     assert (old.size, new.size) == (5, 11)
     page = client.get(ENTRIES, params={"start": "0", "end": str(new.size)}).json()
@@ -443,7 +418,7 @@ def test_a_proof_bundle_verifies_offline_under_the_witness_policy(
     witnessed: LiveService, agencies: Agencies
 ) -> None:
     """Bundle of a cosigned entry verifies; an entry no checkpoint covers yet is a 409."""
-    _publish(witnessed, 2)
+    publish(witnessed, 2)
     _checkpoint(witnessed)
     _round(witnessed, agencies.witness(witnessed, 0))
     _round(witnessed, agencies.witness(witnessed, 1))
@@ -456,9 +431,9 @@ def test_a_proof_bundle_verifies_offline_under_the_witness_policy(
         witnesses=agencies.policy,
     )
     assert entry.to_bytes() == witnessed.service.ledger.entry(2).to_bytes()
-    _publish(witnessed, 1)
+    publish(witnessed, 1)
     assert _size(witnessed, _checkpoint(witnessed)) == 4  # signed, not yet cosigned
-    _publish(witnessed, 1)  # entry 4: held back until the witnesses cosign size 4
+    publish(witnessed, 1)  # entry 4: held back until the witnesses cosign size 4
     refused = witnessed.client.get(BUNDLE, params={"index": "4"})
     body = problem(refused, 409, "conflict")
     assert refused.headers["retry-after"] == "5"
@@ -535,7 +510,7 @@ def test_bad_ranges_and_reads_past_the_end(
     live_service: LiveService, path: str, params: dict[str, str], status: int
 ) -> None:
     """Empty or reversed ranges are 400 malformed; past the log's size, 404 not_found."""
-    _publish(live_service, 2)  # 3 entries
+    publish(live_service, 2)  # 3 entries
     code = "malformed" if status == 400 else "not_found"
     problem(live_service.client.get(path, params=params), status, code)
 
@@ -581,7 +556,7 @@ def test_witnessing_and_proofs_on_postgresql(
     """The same round, entries page and proofs over a PostgreSQL-backed service."""
     live = start_service("pg", data_dir=None, database=pg_database, ledger=agencies.ledger_config())
     assert live.config.stores["ledger"].startswith("postgresql://")
-    _publish(live, 3)
+    publish(live, 3)
     _checkpoint(live)
     _round(live, agencies.witness(live, 0))
     _round(live, agencies.witness(live, 1))

@@ -11,20 +11,17 @@ no trusted signature, 400 a bad request, 422 a bad proof, 409 a fork.
 from __future__ import annotations
 
 import json
-import secrets
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from live_service import LiveService, problem
+from live_service import LiveService, problem, publish
 
 from https_server import LocalCA
 from seoul_vc.errors import ConfigurationError
 from seoul_vc.keys import PrivateKey
 from seoul_vc.ledger import tlog
-from seoul_vc.ledger.apps.status import PUBLISH
 from seoul_vc.ledger.bundle import format_cosigner_key
 from seoul_vc.ledger.checkpoint import (
     Checkpoint,
@@ -33,7 +30,6 @@ from seoul_vc.ledger.checkpoint import (
     open_checkpoint,
     sign_checkpoint,
 )
-from seoul_vc.ledger.entry import sign_entry
 from seoul_vc.ledger.note import NoteSigner, format_verifier_key
 from seoul_vc.ledger.tlog_witness import SIZE_MEDIA_TYPE, encode_request, push_checkpoint
 
@@ -77,26 +73,6 @@ class Pair:
         ).checkpoint
 
 
-def _publish(live: LiveService, count: int) -> None:
-    assert live.config.issuer is not None
-    entries = [
-        sign_entry(
-            PUBLISH,
-            {
-                "uri": f"https://status.seoul.example/lists/{secrets.token_hex(8)}",
-                "version": 1,
-                "sha256": secrets.token_hex(32),
-                "size": 131072,
-                "bits": 1,
-            },
-            live.config.issuer.key,
-            time=int(time.time()),
-        )
-        for _ in range(count)
-    ]
-    live.service.ledger.append_many(entries)
-
-
 @pytest.fixture
 def pair(start_service: StartService, tmp_path: Path) -> Pair:
     """A log service, and a witness service serving its key (state in tmp_path)."""
@@ -125,11 +101,11 @@ def test_the_log_pushes_and_stores_the_cosignature_then_follows_with_a_proof(
     pair: Pair,
 ) -> None:
     """First push from 0; after growth the witness says its size (409) and the retry proves."""
-    _publish(pair.log, 2)
+    publish(pair.log, 2)
     _checkpoint(pair.log)
     assert pair.push() == (0, 3)
     assert pair.served().size == 3  # the log now serves it cosigned, 1 of 1
-    _publish(pair.log, 4)
+    publish(pair.log, 4)
     _checkpoint(pair.log)
     assert pair.push() == (3, 7)  # asked from 0, told 3, proved 3 -> 7
     assert pair.served().size == 7
@@ -143,7 +119,7 @@ def _post(live: LiveService, body: bytes) -> httpx.Response:
 def test_the_witness_answers_each_refusal_with_the_specs_status(pair: Pair) -> None:
     """409 size, 404 origin, 403 signature, 400 body and old size, 422 proof, 409 fork."""
     log, witness = pair.log, pair.witness
-    _publish(log, 3)
+    publish(log, 3)
     note = _checkpoint(log)  # size 4
     empty = tlog.ConsistencyProof(hashes=())
     # Never cosigned: any old size but 0 is answered with 0.
@@ -166,7 +142,7 @@ def test_the_witness_answers_each_refusal_with_the_specs_status(pair: Pair) -> N
     problem(_post(witness, note.encode()), 400, "malformed")
     problem(_post(witness, encode_request(5, empty, note)), 400, "malformed")
     # Growth with a wrong proof, then another root at the cosigned size (a fork).
-    _publish(log, 2)
+    publish(log, 2)
     grown = _checkpoint(log)  # size 6
     proof = log.service.ledger.prove_consistency(4, 6)
     bad = tlog.ConsistencyProof(hashes=(*proof.hashes[:-1], tlog.Hash(bytes(32))))
@@ -199,7 +175,7 @@ def test_seoul_vc_ledger_push_stores_the_cosignature(
     """The CLI pushes the log's stored checkpoint and prints what the witness cosigned."""
     from seoul_vc_cli.app import main
 
-    _publish(pair.log, 1)
+    publish(pair.log, 1)
     _checkpoint(pair.log)
     ca_file = tmp_path / "ca.pem"
     ca_file.write_bytes(local_ca.ca_pem)

@@ -23,7 +23,7 @@ from seoul_vc.ledger.checkpoint import CosignerKey, cosign
 from seoul_vc.ledger.entry import Entry, sign_entry, signer_did
 from seoul_vc.ledger.log import Ledger
 from seoul_vc.ledger.note import NoteSigner
-from seoul_vc.ledger.tlog_witness import push_checkpoint
+from seoul_vc.ledger.tlog_witness import PushedCheckpoint, push_checkpoint
 
 ORIGIN = "ledger.seoul.example/push-test"
 PUBLISHER = PrivateKey.generate("EdDSA")
@@ -62,17 +62,30 @@ WITNESS = CosignerKey("witness.example/w1", PrivateKey.generate("EdDSA"))
 STRANGER = CosignerKey("witness.example/w1", PrivateKey.generate("EdDSA"))
 
 
-def _push(log: tuple[Ledger, NoteSigner], server: ServerState, fetcher: GuardedFetcher) -> str:
+def _send(
+    log: tuple[Ledger, NoteSigner], server: ServerState, fetcher: GuardedFetcher, old_size: int = 0
+) -> PushedCheckpoint:
     ledger, signer = log
+    return push_checkpoint(
+        ledger,
+        f"https://localhost:{server.port}/w",
+        log_key=signer.verifier,
+        witness=WITNESS.verifier,
+        fetcher=fetcher,
+        old_size=old_size,
+    )
+
+
+def _refused(
+    log: tuple[Ledger, NoteSigner], server: ServerState, fetcher: GuardedFetcher, old_size: int = 0
+) -> SeoulVCError:
     with pytest.raises(SeoulVCError) as info:
-        push_checkpoint(
-            ledger,
-            f"https://localhost:{server.port}/w",
-            log_key=signer.verifier,
-            witness=WITNESS.verifier,
-            fetcher=fetcher,
-        )
-    return str(info.value.code)
+        _send(log, server, fetcher, old_size)
+    return info.value
+
+
+def _push(log: tuple[Ledger, NoteSigner], server: ServerState, fetcher: GuardedFetcher) -> str:
+    return str(_refused(log, server, fetcher).code)
 
 
 def _stranger_line(log: tuple[Ledger, NoteSigner]) -> bytes:
@@ -134,17 +147,8 @@ def test_a_second_409_after_the_retry_is_reported_not_retried_again(
 ) -> None:
     """The witness says 0 (its size), then again 0 to the retry from 0: one retry only."""
     server.serve(PATH, status=409, body=b"0\n", Content_Type="text/x.tlog.size")
-    ledger, signer = log
-    with pytest.raises(SeoulVCError) as info:
-        push_checkpoint(
-            ledger,
-            f"https://localhost:{server.port}/w",
-            log_key=signer.verifier,
-            witness=WITNESS.verifier,
-            fetcher=fetcher,
-            old_size=1,
-        )
-    assert (info.value.code, info.value.details.get("size")) == (Code.OLD_SIZE_MISMATCH, 0)
+    refused = _refused(log, server, fetcher, old_size=1)
+    assert (refused.code, refused.details.get("size")) == (Code.OLD_SIZE_MISMATCH, 0)
     assert server.requests == [PATH, PATH]
 
 
@@ -161,15 +165,8 @@ def test_an_empty_answer_after_an_earlier_push_is_not_taken_for_a_cosignature(
     log: tuple[Ledger, NoteSigner], server: ServerState, fetcher: GuardedFetcher
 ) -> None:
     """The stored note holds the witness's old line; the answer itself must hold a new one."""
-    ledger, signer = log
     _cosigning(log, server)
-    pushed = push_checkpoint(
-        ledger,
-        f"https://localhost:{server.port}/w",
-        log_key=signer.verifier,
-        witness=WITNESS.verifier,
-        fetcher=fetcher,
-    )
+    pushed = _send(log, server, fetcher)
     assert pushed.note.count("\u2014 witness.example/w1 ") == 1
     server.serve(PATH, status=200, body=b"", Content_Type="text/plain")
     assert _push(log, server, fetcher) == "malformed"
@@ -179,17 +176,7 @@ def test_an_old_size_past_the_checkpoint_is_a_bad_argument_and_sends_nothing(
     log: tuple[Ledger, NoteSigner], server: ServerState, fetcher: GuardedFetcher
 ) -> None:
     """The caller's old size is checked before any request."""
-    ledger, signer = log
-    with pytest.raises(SeoulVCError) as info:
-        push_checkpoint(
-            ledger,
-            f"https://localhost:{server.port}/w",
-            log_key=signer.verifier,
-            witness=WITNESS.verifier,
-            fetcher=fetcher,
-            old_size=5,
-        )
-    assert info.value.code is Code.BAD_ARGUMENT
+    assert _refused(log, server, fetcher, old_size=5).code is Code.BAD_ARGUMENT
     assert server.requests == []
 
 
