@@ -252,14 +252,18 @@ def test_max_restore_bytes_is_checked_in_the_config(
 def test_a_client_leaving_mid_body_is_logged_as_such_and_frees_its_slot(
     start_service: StartService, local_ca: LocalCA, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """No 500 and no traceback for a client that went away; the slot is released."""
+    """No 500 and no traceback for a client that went away; its place is released.
+
+    One after another, more than the client's places: each would be 429 if the ones before
+    had kept theirs.
+    """
     live = start_service()
-    gone = wallet_routes.RESTORES_AT_ONCE + 1
+    gone = wallet_routes.RESTORE_UPLOADS_PER_CLIENT + 1
     with caplog.at_level(logging.DEBUG):
-        for _ in range(gone):
+        for n in range(gone):
             _trickle(live, local_ca, 1000).close()
-        _wait_for_lines(caplog, gone)
-        # Every slot is free again: a restore is read (and refused for its passphrase).
+            _wait_for_lines(caplog, n + 1)
+        # Every place is free again: a restore is read (and refused for its passphrase).
         short = {"backup": "x", "passphrase": "short", "pin": NEW_PIN}
         problem(live.client.post(RESTORE, json=short), 400, "malformed")
         _wait_for_lines(caplog, gone + 1)  # a line is written once its answer is sent
