@@ -22,7 +22,7 @@ import hmac
 import ipaddress
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Final
 from urllib.parse import unquote_to_bytes
 
@@ -52,8 +52,12 @@ FORM_TYPE: Final = "application/x-www-form-urlencoded"
 _MAX_FORM_FIELDS: Final = 32
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
+async def read_body(
+    request: Request, max_bytes: int, *, progress: Callable[[int], None] | None = None
+) -> bytes:
     """Read the request body, refusing more than ``max_bytes`` (streamed, never buffered past).
+
+    ``progress``, if given, is called with the bytes received so far after each chunk.
 
     Raises:
         MalformedInputError: ``too_large`` past the bound.
@@ -70,11 +74,18 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise MalformedInputError(Code.TOO_LARGE, "request body too large", limit=max_bytes)
         chunks.append(chunk)
+        if progress is not None:
+            progress(size)
     return b"".join(chunks)
 
 
 def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _require_json(request: Request) -> None:
+    if _media_type(request) != JSON_TYPE:
+        raise MalformedInputError(Code.MALFORMED, "the body must be application/json")
 
 
 async def read_json(request: Request, max_bytes: int, *, max_depth: int = 16) -> JSONObject:
@@ -83,8 +94,7 @@ async def read_json(request: Request, max_bytes: int, *, max_depth: int = 16) ->
     Raises:
         MalformedInputError: wrong media type, size, depth, duplicate keys, not an object.
     """
-    if _media_type(request) != JSON_TYPE:
-        raise MalformedInputError(Code.MALFORMED, "the body must be application/json")
+    _require_json(request)
     body = await read_body(request, max_bytes)
     return _json.loads_object(body, max_bytes=max_bytes, max_depth=max_depth, what="request body")
 
@@ -114,35 +124,26 @@ async def read_json_in_time(
             ``Content-Length`` (a streamed body could not be paced), or with too many strings.
         PolicyError: ``request_timeout`` when the body falls behind.
     """
-    if _media_type(request) != JSON_TYPE:
-        raise MalformedInputError(Code.MALFORMED, "the body must be application/json")
-    declared = request.headers.get("content-length")
-    if declared is None or not declared.isascii() or not declared.isdigit():
+    _require_json(request)
+    if request.headers.get("content-length") is None:
         raise MalformedInputError(
             Code.MALFORMED, "this request must declare its Content-Length", field="content-length"
         )
-    if int(declared) > max_bytes:
-        raise MalformedInputError(Code.TOO_LARGE, "request body too large", limit=max_bytes)
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    chunks: list[bytes] = []
-    size = 0
+    start = asyncio.get_running_loop().time()
+    received = 0
     try:
         async with asyncio.timeout(grace) as deadline:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise MalformedInputError(
-                        Code.TOO_LARGE, "request body too large", limit=max_bytes
-                    )
-                chunks.append(chunk)
+
+            def paced(size: int) -> None:
+                nonlocal received
+                received = size
                 deadline.reschedule(start + grace + size / min_rate)
+
+            body = await read_body(request, max_bytes, progress=paced)
     except TimeoutError:
         raise PolicyError(
-            Code.REQUEST_TIMEOUT, "the request body fell behind", received=size
+            Code.REQUEST_TIMEOUT, "the request body fell behind", received=received
         ) from None
-    body = b"".join(chunks)
-    del chunks
     if body.count(b'"') > max_quotes:
         raise MalformedInputError(
             Code.MALFORMED, "the body holds more strings than this request takes"
